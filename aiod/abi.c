@@ -1,0 +1,138 @@
+/*
+ * abi.c -- the ioctl binary interface: which command numbers aiod answers
+ * and how the argument structures of <sys/async.h> are laid out for 64-bit
+ * (LP64) and i386 callers.  The command number encodes the structure size,
+ * so it names the caller's ABI; the kernel's 32-bit flag must agree.  All
+ * conversion between the callers' layouts and the engine's widened structs
+ * happens here and nowhere else.
+ */
+#include "aiod.h"
+
+#include <string.h>
+#include <sys/async.h>
+
+/* i386 layouts of the <sys/async.h> structures. */
+struct asyncmlock32 {
+	uint32_t avaddr;
+	uint32_t asize;
+};
+
+struct areqbuf32 {
+	int32_t au_cmd;
+	int32_t au_daddr;
+	uint32_t au_maddr;
+	int32_t au_size;
+	uint32_t au_ref;
+};
+
+struct aiostat32 {
+	int16_t iostatus;
+	int16_t iobsize;
+	uint32_t iomaddr;
+	uint32_t ioref;
+};
+
+struct asyncstatus32 {
+	int32_t acount;
+	struct aiostat32 astatus[MAXSTATUS];
+};
+
+_Static_assert(sizeof(struct asyncmlock32) == 8, "i386 ASYNCMLOCK");
+_Static_assert(sizeof(struct areqbuf32) == 20, "i386 AREQBUF");
+_Static_assert(sizeof(struct asyncstatus32) == 184, "i386 ASYNCSTATUS");
+_Static_assert(sizeof(long) == 8 && sizeof(void *) == 8,
+	       "aiod is built for LP64; the i386 ABI is served by abi.c");
+
+#define DKIOCMLOCK32	_IOW(AIO_IOC_MAGIC, 1, struct asyncmlock32)
+#define DKIOCASTRT32	_IOW(AIO_IOC_MAGIC, 2, struct areqbuf32)
+#define DKIOCASTAT32	_IOR(AIO_IOC_MAGIC, 3, struct asyncstatus32)
+
+struct aio_cmd abi_decode(unsigned int cmd, bool compat_caller)
+{
+	static const struct {
+		unsigned int cmd;
+		struct aio_cmd decoded;
+	} table[] = {
+		{ DKIOCMLOCK, { AIO_OP_MLOCK, false, sizeof(ASYNCMLOCK), 0 } },
+		{ DKIOCASTRT, { AIO_OP_ASTRT, false, sizeof(AREQBUF), 0 } },
+		{ DKIOCASTAT, { AIO_OP_ASTAT, false, 0, sizeof(ASYNCSTATUS) } },
+		{ DKIOCMLOCK32, { AIO_OP_MLOCK, true,
+				  sizeof(struct asyncmlock32), 0 } },
+		{ DKIOCASTRT32, { AIO_OP_ASTRT, true,
+				  sizeof(struct areqbuf32), 0 } },
+		{ DKIOCASTAT32, { AIO_OP_ASTAT, true, 0,
+				  sizeof(struct asyncstatus32) } },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].cmd == cmd &&
+		    table[i].decoded.compat == compat_caller)
+			return table[i].decoded;
+	return (struct aio_cmd){ .op = AIO_OP_UNKNOWN };
+}
+
+void abi_get_mlock(const void *in, bool compat, struct mlock_args *out)
+{
+	if (compat) {
+		struct asyncmlock32 m;
+
+		memcpy(&m, in, sizeof(m));
+		out->avaddr = m.avaddr;
+		out->asize = m.asize;
+	} else {
+		ASYNCMLOCK m;
+
+		memcpy(&m, in, sizeof(m));
+		out->avaddr = (uintptr_t)m.avaddr;
+		out->asize = m.asize;
+	}
+}
+
+void abi_get_request(const void *in, bool compat, struct request_args *out)
+{
+	if (compat) {
+		struct areqbuf32 r;
+
+		memcpy(&r, in, sizeof(r));
+		*out = (struct request_args){ r.au_cmd, r.au_daddr, r.au_maddr,
+					      r.au_size, r.au_ref };
+	} else {
+		AREQBUF r;
+
+		memcpy(&r, in, sizeof(r));
+		*out = (struct request_args){ r.au_cmd, r.au_daddr,
+					      (uintptr_t)r.au_maddr, r.au_size,
+					      (uintptr_t)r.au_ref };
+	}
+}
+
+size_t abi_status_buffer_size(void)
+{
+	return sizeof(ASYNCSTATUS);
+}
+
+size_t abi_put_statuses(void *out, bool compat, const struct status *st,
+			size_t n)
+{
+	if (compat) {
+		struct asyncstatus32 *s = out;
+
+		s->acount = (int32_t)n;
+		for (size_t i = 0; i < n; i++)
+			s->astatus[i] = (struct aiostat32){
+				st[i].iostatus, st[i].iobsize,
+				(uint32_t)st[i].iomaddr, (uint32_t)st[i].ioref };
+		return offsetof(struct asyncstatus32, astatus) +
+		       n * sizeof(s->astatus[0]);
+	} else {
+		ASYNCSTATUS *s = out;
+
+		s->acount = (long)n;
+		for (size_t i = 0; i < n; i++)
+			s->astatus[i] = (IOSTAT){
+				st[i].iostatus, st[i].iobsize,
+				(char *)(uintptr_t)st[i].iomaddr,
+				(char *)(uintptr_t)st[i].ioref };
+		return offsetof(ASYNCSTATUS, astatus) + n * sizeof(s->astatus[0]);
+	}
+}

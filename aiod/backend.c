@@ -1,0 +1,289 @@
+/*
+ * backend.c -- the storage side: partitions opened O_DIRECT (a block device
+ * or an image file, optionally a slice of it), one libaio context whose
+ * completions signal an eventfd watched by the event loop, and the pool of
+ * page-aligned, locked bounce buffers (SCO's NAIOBUF).  Transfers beyond
+ * the context's depth wait in a FIFO instead of failing.  Nothing here knows
+ * about aio(M) rules or client processes.
+ */
+#include "aiod.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(struct iocb) <= sizeof(((struct backend_io *)0)->iocb),
+	       "backend_io.iocb too small for struct iocb");
+
+static io_context_t ctx;
+static int efd = -1;
+static unsigned inflight, depth;
+/* Transfers waiting for context depth, and ones whose io_submit failed
+ * (their done() runs from backend_reap, never inside backend_submit). */
+static struct backend_io *waiting_head, *waiting_tail, *failed_head;
+
+static void *pool_base;
+static void **pool_free;
+static unsigned pool_size, pool_nfree;
+
+static int fail(char *err, size_t errlen, const char *what,
+		const char *path, int e)
+{
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(e));
+	return -1;
+}
+
+int backend_open_device(struct device *dev, const struct device_spec *spec,
+			char *err, size_t errlen)
+{
+	uint64_t total;
+	struct stat st;
+	void *probe;
+	int fd;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->spec = *spec;
+	dev->fd = -1;
+	fd = open(spec->path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && errno == EINVAL) {
+		snprintf(err, errlen, "%s: the file system does not support "
+			 "O_DIRECT; use a block device or an image on a disk "
+			 "file system", spec->path);
+		return -1;
+	}
+	if (fd < 0)
+		return fail(err, errlen, "cannot open", spec->path, errno);
+	if (fstat(fd, &st))
+		goto sys_fail;
+	if (S_ISBLK(st.st_mode)) {
+		int sector;
+
+		if (ioctl(fd, BLKGETSIZE64, &total) ||
+		    ioctl(fd, BLKSSZGET, &sector))
+			goto sys_fail;
+		if (sector != (int)AIO_BLOCK) {
+			snprintf(err, errlen, "%s: logical block size %d; "
+				 "aio(M) transfers need %u-byte blocks",
+				 spec->path, sector, AIO_BLOCK);
+			close(fd);
+			return -1;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		total = (uint64_t)st.st_size;
+	} else {
+		snprintf(err, errlen, "%s: not a block device or regular file",
+			 spec->path);
+		close(fd);
+		return -1;
+	}
+	total -= total % AIO_BLOCK;
+	if (spec->offset >= total ||
+	    (spec->size && spec->size > total - spec->offset)) {
+		snprintf(err, errlen, "%s: slice offset %llu size %llu lies "
+			 "past the end (%llu bytes)", spec->path,
+			 (unsigned long long)spec->offset,
+			 (unsigned long long)spec->size,
+			 (unsigned long long)total);
+		close(fd);
+		return -1;
+	}
+	dev->fd = fd;
+	dev->offset = spec->offset;
+	dev->size = spec->size ? spec->size : total - spec->offset;
+
+	/* One 512-byte direct read proves the path takes our transfers. */
+	if (posix_memalign(&probe, AIO_PAGE, AIO_PAGE)) {
+		errno = ENOMEM;
+		goto sys_fail;
+	}
+	if (pread(fd, probe, AIO_BLOCK, (off_t)dev->offset) !=
+	    (ssize_t)AIO_BLOCK) {
+		int e = errno;
+
+		free(probe);
+		close(fd);
+		dev->fd = -1;
+		if (e == EINVAL) {
+			snprintf(err, errlen, "%s: 512-byte O_DIRECT reads "
+				 "are refused (logical block size larger than "
+				 "512?)", spec->path);
+			return -1;
+		}
+		return fail(err, errlen, "cannot read", spec->path, e);
+	}
+	free(probe);
+	return 0;
+sys_fail:
+	fail(err, errlen, "cannot inspect", spec->path, errno);
+	close(fd);
+	dev->fd = -1;
+	return -1;
+}
+
+void backend_close_device(struct device *dev)
+{
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+}
+
+int backend_init(unsigned max_inflight, unsigned nbufs)
+{
+	int rc;
+
+	depth = max_inflight;
+	rc = io_setup((int)depth, &ctx);
+	if (rc) {
+		log_err("io_setup(%u): %s (see /proc/sys/fs/aio-max-nr)",
+			depth, strerror(-rc));
+		return -1;
+	}
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0) {
+		log_err("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	pool_size = nbufs;
+	pool_base = mmap(NULL, (size_t)nbufs * AIO_PAGE,
+			 PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	pool_free = calloc(nbufs, sizeof(*pool_free));
+	if (pool_base == MAP_FAILED || !pool_free) {
+		log_err("cannot allocate %u AIO buffers: %s", nbufs,
+			strerror(errno));
+		pool_base = NULL;
+		return -1;
+	}
+	if (mlock(pool_base, (size_t)nbufs * AIO_PAGE))
+		log_warn("cannot lock the %u AIO buffers in memory (%s); "
+			 "they may be paged out", nbufs, strerror(errno));
+	for (pool_nfree = 0; pool_nfree < nbufs; pool_nfree++)
+		pool_free[pool_nfree] = (char *)pool_base +
+					(size_t)(nbufs - 1 - pool_nfree) *
+					AIO_PAGE;
+	return 0;
+}
+
+void backend_shutdown(void)
+{
+	if (ctx)
+		io_destroy(ctx);
+	ctx = 0;
+	if (efd >= 0)
+		close(efd);
+	efd = -1;
+	if (pool_base)
+		munmap(pool_base, (size_t)pool_size * AIO_PAGE);
+	pool_base = NULL;
+	free(pool_free);
+	pool_free = NULL;
+}
+
+int backend_eventfd(void)
+{
+	return efd;
+}
+
+unsigned backend_inflight(void)
+{
+	return inflight;
+}
+
+static void start(struct backend_io *io)
+{
+	struct iocb *cb = (struct iocb *)io->iocb;
+	off_t at = (off_t)(io->dev->offset + io->offset);
+	int rc;
+
+	if (io->write)
+		io_prep_pwrite(cb, io->dev->fd, io->buf, io->len, at);
+	else
+		io_prep_pread(cb, io->dev->fd, io->buf, io->len, at);
+	io_set_eventfd(cb, efd);
+	cb->data = io;
+	rc = io_submit(ctx, 1, &cb);
+	if (rc == 1) {
+		inflight++;
+		return;
+	}
+	/* Report through done(), as a device error would be. */
+	io->submit_error = rc < 0 ? -rc : EIO;
+	io->next_waiting = failed_head;
+	failed_head = io;
+	eventfd_write(efd, 1);
+}
+
+void backend_submit(struct backend_io *io)
+{
+	io->next_waiting = NULL;
+	if (inflight < depth && !waiting_head) {
+		start(io);
+		return;
+	}
+	if (waiting_tail)
+		waiting_tail->next_waiting = io;
+	else
+		waiting_head = io;
+	waiting_tail = io;
+}
+
+void backend_reap(void)
+{
+	struct io_event events[64];
+	struct timespec zero = { 0, 0 };
+	eventfd_t ignored;
+	int n;
+
+	eventfd_read(efd, &ignored);
+	do {
+		n = io_getevents(ctx, 0, 64, events, &zero);
+		if (n < 0) {
+			log_err("io_getevents: %s", strerror(-n));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct backend_io *io = events[i].data;
+
+			inflight--;
+			io->done(io, (long)events[i].res);
+		}
+		while (waiting_head && inflight < depth) {
+			struct backend_io *io = waiting_head;
+
+			waiting_head = io->next_waiting;
+			if (!waiting_head)
+				waiting_tail = NULL;
+			start(io);
+		}
+	} while (n == 64);
+	while (failed_head) {
+		struct backend_io *io = failed_head;
+
+		failed_head = io->next_waiting;
+		io->done(io, -(long)io->submit_error);
+	}
+}
+
+void *bufpool_get(void)
+{
+	return pool_nfree ? pool_free[--pool_nfree] : NULL;
+}
+
+void bufpool_put(void *buf)
+{
+	pool_free[pool_nfree++] = buf;
+}
+
+unsigned bufpool_free_count(void)
+{
+	return pool_nfree;
+}

@@ -1,0 +1,269 @@
+/*
+ * callers.c -- the client processes doing AIO and the only way aiod touches
+ * their memory.  The kernel names the thread behind each request (its tid,
+ * from fuse_req_ctx); that is resolved once to its process, for which aiod
+ * opens /proc/TID/mem and a pidfd at first contact.  The mem fd pins that
+ * address space, so data is never written into another process even if the
+ * pid is reused after the client exits; the pidfd tells the event loop when
+ * the process is gone.  A cached tid is re-checked on every request with
+ * kcmp(KCMP_VM), so a recycled tid is never mistaken for the old process.
+ */
+#include "aiod.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define TID_BUCKETS 1024u
+
+struct tid_entry {
+	pid_t tid;
+	struct caller *caller;
+	struct tid_entry *next;
+};
+
+static struct tid_entry *tid_table[TID_BUCKETS];
+static struct caller *caller_list;
+static unsigned ncallers, max_callers;
+
+static bool same_process(pid_t tid, pid_t tgid)
+{
+	return syscall(SYS_kcmp, tid, tgid, KCMP_VM, 0, 0) == 0;
+}
+
+static struct tid_entry **tid_slot(pid_t tid)
+{
+	struct tid_entry **p = &tid_table[(unsigned)tid % TID_BUCKETS];
+
+	while (*p && (*p)->tid != tid)
+		p = &(*p)->next;
+	return p;
+}
+
+static void forget_tids_of(struct caller *c)
+{
+	for (unsigned b = 0; b < TID_BUCKETS; b++) {
+		struct tid_entry **p = &tid_table[b];
+
+		while (*p) {
+			if ((*p)->caller == c) {
+				struct tid_entry *dead = *p;
+
+				*p = dead->next;
+				free(dead);
+			} else {
+				p = &(*p)->next;
+			}
+		}
+	}
+}
+
+static void free_caller(struct caller *c)
+{
+	struct caller **p = &caller_list;
+
+	while (*p != c)
+		p = &(*p)->next;
+	*p = c->next;
+	ncallers--;
+	free(c);
+}
+
+/* The process exited: its lock goes, its state once its requests end. */
+static void caller_exited(struct loop_source *src)
+{
+	struct caller *c = (struct caller *)((char *)src -
+					     offsetof(struct caller,
+						      exit_watch));
+
+	loop_remove(src);
+	close(c->pidfd);
+	close(c->memfd);
+	c->pidfd = c->memfd = -1;
+	c->exited = true;
+	c->lock_held = false;
+	c->lock_size = 0;
+	forget_tids_of(c);
+	caller_release_if_idle(c);
+}
+
+void caller_release_if_idle(struct caller *c)
+{
+	if (c->exited && c->nreq == 0)
+		free_caller(c);
+}
+
+int callers_init(unsigned max)
+{
+	max_callers = max;
+	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_VM, 0, 0) != 0) {
+		log_err("kcmp(KCMP_VM) is not available (%s); aiod needs it "
+			"to tell client processes apart safely",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void callers_shutdown(void)
+{
+	while (caller_list) {
+		struct caller *c = caller_list;
+
+		if (!c->exited) {
+			loop_remove(&c->exit_watch);
+			close(c->pidfd);
+			close(c->memfd);
+		}
+		forget_tids_of(c);
+		free_caller(c);
+	}
+}
+
+unsigned callers_active(void)
+{
+	return ncallers;
+}
+
+static pid_t read_tgid(pid_t tid)
+{
+	char path[64], line[256];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+static struct caller *find_by_tgid(pid_t tid, pid_t tgid)
+{
+	for (struct caller *c = caller_list; c; c = c->next)
+		if (!c->exited && c->tgid == tgid && same_process(tid, tgid))
+			return c;
+	return NULL;
+}
+
+static struct caller *new_caller(pid_t tid, pid_t tgid, uid_t uid)
+{
+	char path[64];
+	struct caller *c;
+
+	if (ncallers >= max_callers) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->tgid = tgid;
+	c->uid = uid;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+	c->memfd = open(path, O_RDWR | O_CLOEXEC);
+	c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	/* Both handles taken: make sure they name the process of tid. */
+	if (c->memfd < 0 || c->pidfd < 0 || !same_process(tid, tgid)) {
+		if (c->memfd >= 0)
+			close(c->memfd);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		free(c);
+		errno = ESRCH;
+		return NULL;
+	}
+	c->exit_watch = (struct loop_source){ c->pidfd, caller_exited };
+	if (loop_add(&c->exit_watch)) {
+		int e = errno;
+
+		close(c->memfd);
+		close(c->pidfd);
+		free(c);
+		errno = e;
+		return NULL;
+	}
+	c->next = caller_list;
+	caller_list = c;
+	ncallers++;
+	return c;
+}
+
+struct caller *caller_get(pid_t tid, uid_t uid)
+{
+	struct tid_entry **slot = tid_slot(tid), *e = *slot;
+	struct caller *c;
+	pid_t tgid;
+
+	if (e && same_process(tid, e->caller->tgid))
+		return e->caller;
+	if (e) {	/* a recycled tid, or the leader thread is gone */
+		*slot = e->next;
+		free(e);
+	}
+	tgid = read_tgid(tid);
+	if (tgid <= 0) {
+		errno = ESRCH;
+		return NULL;
+	}
+	c = find_by_tgid(tid, tgid);
+	if (!c && !(c = new_caller(tid, tgid, uid)))
+		return NULL;
+	e = malloc(sizeof(*e));
+	if (e) {	/* without the cache entry we resolve again next time */
+		*e = (struct tid_entry){ tid, c, *slot };
+		*slot = e;
+	}
+	return c;
+}
+
+/* /proc/PID/mem: a short count means an unmapped address, 0 bytes from a
+ * live fd means the address space is gone. */
+static int mem_result(ssize_t n, size_t len)
+{
+	if (n == (ssize_t)len)
+		return 0;
+	if (n == 0)
+		return ESRCH;
+	return EFAULT;
+}
+
+int caller_read(struct caller *c, uint64_t addr, void *buf, size_t len)
+{
+	if (c->memfd < 0)
+		return ESRCH;
+	return mem_result(pread(c->memfd, buf, len, (off_t)addr), len);
+}
+
+int caller_write(struct caller *c, uint64_t addr, const void *buf,
+		 size_t len)
+{
+	if (c->memfd < 0)
+		return ESRCH;
+	return mem_result(pwrite(c->memfd, buf, len, (off_t)addr), len);
+}
+
+int caller_probe(struct caller *c, uint64_t addr, uint64_t len)
+{
+	uint64_t page = addr & ~(uint64_t)(AIO_PAGE - 1);
+	char byte;
+	int rc;
+
+	if (len == 0 || addr + len < addr)
+		return EFAULT;
+	for (; page < addr + len; page += AIO_PAGE) {
+		rc = caller_read(c, page < addr ? addr : page, &byte, 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,494 @@
+/*
+ * engine.c -- the aio(M) semantics, shared by both front ends.  It checks
+ * every DKIOCMLOCK and DKIOCASTRT against the rules of the manual page,
+ * accounts request slots per process and system-wide (NAIOREQPP, NAIOREQ),
+ * moves data between callers and bounce buffers, keeps each open file's
+ * completions in completion order until DKIOCASTAT collects them, serves
+ * plain read()/write() on a partition, and holds flush and release replies
+ * until the open file has no transfer in flight.
+ */
+#define FUSE_USE_VERSION 312
+#include "aiod.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/async.h>
+
+/* One DKIOCASTRT, from start until DKIOCASTAT returns its status. */
+struct aio_request {
+	struct backend_io io;		/* first: done() gets &io */
+	struct aio_file *file;
+	struct caller *caller;
+	uint64_t maddr;
+	struct status status;
+	struct aio_request *next_done;
+};
+
+/* One plain read() or write() in flight. */
+struct plain_io {
+	struct backend_io io;		/* first: done() gets &io */
+	struct aio_file *file;
+	fuse_req_t req;
+	size_t skip;			/* unaligned read: bytes to drop */
+	size_t want;			/* bytes the caller asked for */
+};
+
+/* A flush or release reply waiting for the file's transfers to end. */
+struct waiter {
+	fuse_req_t req;
+	bool release;
+	struct waiter *next;
+};
+
+struct aio_file {
+	struct device *dev;
+	bool readable, writable;
+	uint64_t position;		/* for front ends without offsets */
+	unsigned inflight;
+	struct aio_request *done_head, *done_tail;
+	struct waiter *waiters;
+};
+
+static struct tunables tun;
+static struct engine_stats stats;
+static unsigned inflight_total;
+
+void engine_init(const struct tunables *t)
+{
+	tun = *t;
+}
+
+const struct engine_stats *engine_stats(void)
+{
+	return &stats;
+}
+
+const struct tunables *engine_tunables(void)
+{
+	return &tun;
+}
+
+unsigned engine_inflight(void)
+{
+	return inflight_total;
+}
+
+int engine_check_request(const struct request_args *rq,
+			 const struct caller *c, uint64_t partition_size)
+{
+	uint64_t blocks = partition_size / AIO_BLOCK;
+
+	if (rq->cmd != AU_READ && rq->cmd != AU_WRITE)
+		return EINVAL;
+	if (rq->size <= 0 || rq->size % AIO_BLOCK)
+		return EINVAL;
+	if (rq->maddr % AIO_BLOCK)
+		return EINVAL;
+	if (rq->maddr % AIO_PAGE + (uint64_t)rq->size > AIO_PAGE)
+		return EINVAL;
+	if (c && c->lock_held &&
+	    (rq->maddr < c->lock_addr ||
+	     rq->maddr - c->lock_addr + (uint64_t)rq->size > c->lock_size))
+		return EINVAL;
+	if (rq->daddr < 0 || (uint64_t)rq->daddr > blocks ||
+	    blocks - (uint64_t)rq->daddr < (uint64_t)rq->size / AIO_BLOCK)
+		return ENXIO;
+	return 0;
+}
+
+struct aio_file *engine_open(struct device *dev, int open_flags)
+{
+	struct aio_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->dev = dev;
+	f->readable = (open_flags & O_ACCMODE) != O_WRONLY;
+	f->writable = (open_flags & O_ACCMODE) != O_RDONLY;
+	return f;
+}
+
+/* Give back the slot of a request whose status is collected or dropped. */
+static void free_request(struct aio_request *r)
+{
+	struct caller *c = r->caller;
+
+	c->nreq--;
+	stats.requests_active--;
+	caller_release_if_idle(c);
+	free(r);
+}
+
+static void free_file(struct aio_file *f)
+{
+	while (f->done_head) {
+		struct aio_request *r = f->done_head;
+
+		f->done_head = r->next_done;
+		free_request(r);
+	}
+	free(f);
+}
+
+void engine_discard(struct aio_file *f)
+{
+	free_file(f);
+}
+
+/* A transfer of f ended: answer flush and release once none is left. */
+static void transfer_ended(struct aio_file *f)
+{
+	bool release = false;
+
+	inflight_total--;
+	if (--f->inflight)
+		return;
+	while (f->waiters) {
+		struct waiter *w = f->waiters;
+
+		f->waiters = w->next;
+		release |= w->release;
+		fuse_reply_err(w->req, 0);
+		free(w);
+	}
+	if (release)
+		free_file(f);
+}
+
+static void transfer_started(struct aio_file *f)
+{
+	inflight_total++;
+	f->inflight++;
+}
+
+static void wait_for_transfers(fuse_req_t req, struct aio_file *f,
+			       bool release)
+{
+	struct waiter *w;
+
+	if (f->inflight == 0) {
+		fuse_reply_err(req, 0);
+		if (release)
+			free_file(f);
+		return;
+	}
+	w = malloc(sizeof(*w));
+	if (!w) {	/* cannot wait: the transfers finish on their own */
+		log_err("out of memory waiting for close; not waiting");
+		fuse_reply_err(req, release ? 0 : ENOMEM);
+		return;
+	}
+	*w = (struct waiter){ req, release, f->waiters };
+	f->waiters = w;
+}
+
+void engine_flush(fuse_req_t req, struct aio_file *f)
+{
+	wait_for_transfers(req, f, false);
+}
+
+void engine_release(fuse_req_t req, struct aio_file *f)
+{
+	wait_for_transfers(req, f, true);
+}
+
+static void count_transfer(struct device *dev, bool write, long result,
+			   size_t len)
+{
+	if (result < 0 || (size_t)result != len)
+		dev->stats.errors++;
+	if (result <= 0)
+		return;
+	if (write) {
+		dev->stats.writes++;
+		dev->stats.bytes_written += (uint64_t)result;
+	} else {
+		dev->stats.reads++;
+		dev->stats.bytes_read += (uint64_t)result;
+	}
+}
+
+static void request_done(struct backend_io *io, long result)
+{
+	struct aio_request *r = (struct aio_request *)io;
+	struct aio_file *f = r->file;
+
+	count_transfer(io->dev, io->write, result, io->len);
+	if (result < 0) {
+		r->status.iostatus = (int16_t)-result;
+	} else if ((size_t)result != io->len) {
+		r->status.iostatus = EIO;	/* short: the device failed */
+		r->status.iobsize = (int16_t)result;
+	} else {
+		r->status.iobsize = (int16_t)result;
+		if (!io->write) {
+			int rc = caller_write(r->caller, r->maddr, io->buf,
+					      io->len);
+			if (rc) {
+				r->status.iostatus = (int16_t)rc;
+				r->status.iobsize = 0;
+			}
+		}
+	}
+	bufpool_put(io->buf);
+	r->next_done = NULL;
+	if (f->done_tail)
+		f->done_tail->next_done = r;
+	else
+		f->done_head = r;
+	f->done_tail = r;
+	transfer_ended(f);
+}
+
+static struct caller *requesting_caller(fuse_req_t req, int *err)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct caller *c = caller_get(ctx->pid, ctx->uid);
+
+	if (!c)
+		*err = errno == EAGAIN ? EAGAIN : errno == ENOMEM ? ENOMEM
+								   : EINVAL;
+	return c;
+}
+
+static int do_mlock(fuse_req_t req, const struct mlock_args *m)
+{
+	struct caller *c;
+	int err;
+
+	if (m->asize == 0)
+		return 0;
+	c = requesting_caller(req, &err);
+	if (!c)
+		return err;
+	if (c->lock_size)
+		return c->lock_addr == m->avaddr && c->lock_size == m->asize
+			       ? 0 : EINVAL;
+	err = caller_probe(c, m->avaddr, m->asize);
+	if (err)
+		return EFAULT;
+	c->lock_addr = m->avaddr;
+	c->lock_size = m->asize;
+	c->lock_held = c->uid == 0;
+	if (!c->lock_held)
+		log_info("pid %d (uid %u): DKIOCMLOCK of %llu bytes accepted "
+			 "without a lock: no permission", (int)c->tgid,
+			 (unsigned)c->uid, (unsigned long long)m->asize);
+	return 0;
+}
+
+static int do_start(fuse_req_t req, struct aio_file *f,
+		    const struct request_args *rq)
+{
+	struct aio_request *r;
+	struct caller *c;
+	void *buf;
+	int err;
+
+	c = requesting_caller(req, &err);
+	if (!c)
+		return err;
+	err = engine_check_request(rq, c, f->dev->size);
+	if (err)
+		return err;
+	if (rq->cmd == AU_WRITE ? !f->writable : !f->readable)
+		return EBADF;
+	if (c->nreq >= tun.naioreqpp || stats.requests_active >= tun.naioreq)
+		return EAGAIN;
+	r = calloc(1, sizeof(*r));
+	buf = bufpool_get();
+	if (!r || !buf) {
+		free(r);
+		if (buf)
+			bufpool_put(buf);
+		return EAGAIN;
+	}
+	err = rq->cmd == AU_WRITE
+		      ? caller_read(c, rq->maddr, buf, (size_t)rq->size)
+		      : caller_probe(c, rq->maddr, (uint64_t)rq->size);
+	if (err) {
+		bufpool_put(buf);
+		free(r);
+		return EFAULT;
+	}
+	r->file = f;
+	r->caller = c;
+	r->maddr = rq->maddr;
+	r->status.iomaddr = rq->maddr;
+	r->status.ioref = rq->ref;
+	r->io = (struct backend_io){
+		.dev = f->dev,
+		.write = rq->cmd == AU_WRITE,
+		.offset = (uint64_t)rq->daddr * AIO_BLOCK,
+		.len = (size_t)rq->size,
+		.buf = buf,
+		.done = request_done,
+	};
+	c->nreq++;
+	stats.requests_total++;
+	if (++stats.requests_active > stats.requests_max)
+		stats.requests_max = stats.requests_active;
+	transfer_started(f);
+	backend_submit(&r->io);
+	return 0;
+}
+
+static void do_status(fuse_req_t req, struct aio_file *f, bool compat)
+{
+	struct status st[MAXSTATUS];
+	unsigned char out[sizeof(ASYNCSTATUS)];
+	size_t n = 0;
+
+	while (n < MAXSTATUS && f->done_head) {
+		struct aio_request *r = f->done_head;
+
+		f->done_head = r->next_done;
+		if (!f->done_head)
+			f->done_tail = NULL;
+		st[n++] = r->status;
+		free_request(r);
+	}
+	fuse_reply_ioctl(req, 0, out, abi_put_statuses(out, compat, st, n));
+}
+
+void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
+		  unsigned int flags, const void *in, size_t in_size,
+		  size_t out_size)
+{
+	struct aio_cmd d = abi_decode(cmd, flags & FUSE_IOCTL_COMPAT);
+	struct request_args rq;
+	struct mlock_args m;
+	int err;
+
+	if (d.op == AIO_OP_UNKNOWN) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	if (in_size != d.in_size || out_size < d.out_size) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	switch (d.op) {
+	case AIO_OP_MLOCK:
+		abi_get_mlock(in, d.compat, &m);
+		err = do_mlock(req, &m);
+		break;
+	case AIO_OP_ASTRT:
+		abi_get_request(in, d.compat, &rq);
+		err = do_start(req, f, &rq);
+		break;
+	case AIO_OP_ASTAT:
+		do_status(req, f, d.compat);
+		return;
+	default:
+		err = ENOTTY;
+		break;
+	}
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
+/* ---- plain read() and write() --------------------------------------- */
+
+static void plain_done(struct backend_io *io, long result)
+{
+	struct plain_io *p = (struct plain_io *)io;
+
+	count_transfer(io->dev, io->write, result, io->len);
+	if (result < 0) {
+		fuse_reply_err(p->req, (int)-result);
+	} else if (io->write) {
+		fuse_reply_write(p->req, (size_t)result);
+	} else {
+		size_t got = (size_t)result > p->skip ? (size_t)result - p->skip
+						      : 0;
+
+		fuse_reply_buf(p->req, (char *)io->buf + p->skip,
+			       got < p->want ? got : p->want);
+	}
+	transfer_ended(p->file);
+	free(io->buf);
+	free(p);
+}
+
+static void plain_submit(fuse_req_t req, struct aio_file *f, bool write,
+			 uint64_t start, size_t len, size_t skip, size_t want,
+			 const char *data)
+{
+	struct plain_io *p = calloc(1, sizeof(*p));
+	void *buf = NULL;
+
+	if (!p || posix_memalign(&buf, AIO_PAGE, len)) {
+		free(p);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (write)
+		memcpy(buf, data, len);
+	*p = (struct plain_io){
+		.io = { .dev = f->dev, .write = write, .offset = start,
+			.len = len, .buf = buf, .done = plain_done },
+		.file = f, .req = req, .skip = skip, .want = want,
+	};
+	transfer_started(f);
+	backend_submit(&p->io);
+}
+
+/* Where a plain transfer starts: the kernel's offset, or the position kept
+ * for the open file (which advance() moves past what was accepted). */
+static uint64_t start_offset(const struct aio_file *f, int64_t offset)
+{
+	return offset == ENGINE_FILE_POSITION ? f->position : (uint64_t)offset;
+}
+
+static void advance(struct aio_file *f, int64_t offset, size_t n)
+{
+	if (offset == ENGINE_FILE_POSITION)
+		f->position += n;
+}
+
+void engine_read(fuse_req_t req, struct aio_file *f, size_t size,
+		 int64_t offset)
+{
+	uint64_t at = start_offset(f, offset), start, end;
+
+	if (at >= f->dev->size || size == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > f->dev->size - at)
+		size = (size_t)(f->dev->size - at);
+	advance(f, offset, size);
+	start = at - at % AIO_BLOCK;
+	end = (at + size + AIO_BLOCK - 1) / AIO_BLOCK * AIO_BLOCK;
+	plain_submit(req, f, false, start, (size_t)(end - start),
+		     (size_t)(at - start), size, NULL);
+}
+
+void engine_write(fuse_req_t req, struct aio_file *f, const char *buf,
+		  size_t size, int64_t offset)
+{
+	uint64_t at = start_offset(f, offset);
+
+	if (at % AIO_BLOCK || size % AIO_BLOCK) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (size == 0) {
+		fuse_reply_write(req, 0);
+		return;
+	}
+	if (at >= f->dev->size) {
+		fuse_reply_err(req, ENOSPC);
+		return;
+	}
+	if (size > f->dev->size - at)
+		size = (size_t)(f->dev->size - at);
+	advance(f, offset, size);
+	plain_submit(req, f, true, at, size, 0, size, buf);
+}

@@ -1,0 +1,217 @@
+/*
+ * frontend_cuse.c -- the CUSE front end, aiod's production one: one CUSE
+ * character device per partition at /dev/NAME, each its own session on its
+ * own /dev/cuse fd, all served by the one event loop.  A device is ready
+ * when the kernel has acknowledged it and its node exists; aiod then gives
+ * the node its configured owner, group and mode (devtmpfs creates it root
+ * 0600).  ioctls stay restricted, so the kernel copies the _IOC-sized
+ * argument in one round trip.  CUSE has no flush and ignores file offsets:
+ * close() waits in release, read() and write() use the engine's position.
+ */
+#define FUSE_USE_VERSION 312
+#include "aiod.h"
+
+#include <cuse_lowlevel.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NODE_WAIT_SECONDS 10	/* for devtmpfs or udev to create a node */
+
+struct cuse_device {
+	struct device *dev;
+	struct fuse_session *se;
+	bool acknowledged;	/* the kernel has created the device */
+	bool node_ready;	/* /dev/NAME has owner, group and mode */
+};
+
+static struct cuse_device *cdevs;
+static size_t ncdevs;
+static time_t started;
+
+static struct cuse_device *cdev_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct aio_file *file_of(struct fuse_file_info *fi)
+{
+	return (struct aio_file *)(uintptr_t)fi->fh;
+}
+
+static void op_init_done(void *userdata)
+{
+	((struct cuse_device *)userdata)->acknowledged = true;
+}
+
+static void op_open(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct aio_file *f = engine_open(cdev_of(req)->dev, fi->flags);
+
+	if (!f) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	fi->direct_io = 1;
+	if (fuse_reply_open(req, fi))	/* the opener was interrupted */
+		engine_discard(f);
+}
+
+static void op_read(fuse_req_t req, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	(void)off;	/* always 0 from CUSE */
+	engine_read(req, file_of(fi), size, ENGINE_FILE_POSITION);
+}
+
+static void op_write(fuse_req_t req, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	(void)off;
+	engine_write(req, file_of(fi), buf, size, ENGINE_FILE_POSITION);
+}
+
+static void op_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	engine_release(req, file_of(fi));
+}
+
+static void op_ioctl(fuse_req_t req, int cmd, void *arg,
+		     struct fuse_file_info *fi, unsigned int flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	(void)arg;
+	engine_ioctl(req, file_of(fi), (unsigned int)cmd, flags, in_buf,
+		     in_bufsz, out_bufsz);
+}
+
+static const struct cuse_lowlevel_ops ops = {
+	.init_done = op_init_done,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.release = op_release,
+	.ioctl = op_ioctl,
+};
+
+static int start_one(struct cuse_device *cd, char *err, size_t errlen)
+{
+	char *argv[] = { "aiod", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	char devname[300], fdpath[32];
+	const char *info[] = { devname };
+	struct cuse_info ci = { .dev_info_argc = 1, .dev_info_argv = info };
+	int fd;
+
+	snprintf(devname, sizeof(devname), "DEVNAME=%s", cd->dev->spec.name);
+	fd = open("/dev/cuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open /dev/cuse: %s%s",
+			 strerror(errno), errno == ENOENT ?
+			 " (load it with 'modprobe cuse', or use --fuse DIR "
+			 "on kernels without CUSE)" : "");
+		return -1;
+	}
+	cd->se = cuse_lowlevel_new(&args, &ci, &ops, cd);
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
+	if (!cd->se || fuse_session_mount(cd->se, fdpath)) {
+		snprintf(err, errlen, "cannot create the CUSE session for %s",
+			 cd->dev->spec.name);
+		close(fd);
+		return -1;
+	}
+	if (loop_add_session(cd->se)) {
+		snprintf(err, errlen, "cannot watch the CUSE session: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int cuse_start(struct device *devs, size_t n, const char *where,
+		      char *err, size_t errlen)
+{
+	(void)where;
+	cdevs = calloc(n, sizeof(*cdevs));
+	if (!cdevs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ncdevs = n;
+	started = time(NULL);
+	for (size_t i = 0; i < n; i++) {
+		cdevs[i].dev = &devs[i];
+		if (start_one(&cdevs[i], err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* Give an acknowledged device's node its owner, group and mode. */
+static int prepare_node(struct cuse_device *cd, char *err, size_t errlen)
+{
+	const struct device_spec *s = &cd->dev->spec;
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/dev/%s", s->name);
+	if (stat(path, &st)) {
+		if (errno == ENOENT &&
+		    time(NULL) - started < NODE_WAIT_SECONDS)
+			return 0;
+		snprintf(err, errlen, "%s did not appear: %s (is devtmpfs "
+			 "mounted on /dev?)", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode)) {
+		snprintf(err, errlen, "%s exists but is not a character "
+			 "device", path);
+		return -1;
+	}
+	if (chown(path, s->owner, s->group) || chmod(path, s->mode)) {
+		snprintf(err, errlen, "cannot set owner and mode of %s: %s",
+			 path, strerror(errno));
+		return -1;
+	}
+	cd->node_ready = true;
+	return 0;
+}
+
+static int cuse_ready(char *err, size_t errlen)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < ncdevs; i++) {
+		struct cuse_device *cd = &cdevs[i];
+
+		if (cd->acknowledged && !cd->node_ready &&
+		    prepare_node(cd, err, errlen))
+			return -1;
+		all &= cd->node_ready;
+	}
+	return all;
+}
+
+static void cuse_stop(void)
+{
+	for (size_t i = 0; i < ncdevs; i++)
+		if (cdevs[i].se)
+			fuse_session_destroy(cdevs[i].se);
+	free(cdevs);
+	cdevs = NULL;
+	ncdevs = 0;
+}
+
+const struct frontend cuse_frontend = {
+	.name = "CUSE",
+	.start = cuse_start,
+	.ready = cuse_ready,
+	.stop = cuse_stop,
+};
