@@ -1,0 +1,15 @@
+/*
+ * unit.h -- the suites of aiod's Check unit tests, one per pure part of the
+ * daemon, collected by unit_main.c.
+ */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <check.h>
+
+Suite *config_suite(void);
+Suite *abi_suite(void);
+Suite *rules_suite(void);
+Suite *backend_suite(void);
+
+#endif

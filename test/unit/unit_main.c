@@ -1,0 +1,22 @@
+/*
+ * unit_main.c -- runs aiod's Check unit tests (configuration parsing, the
+ * ioctl ABI, the aio(M) request rules, partition slices) and exits non-zero
+ * if any fails.
+ */
+#include "unit.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_add_suite(sr, abi_suite());
+	srunner_add_suite(sr, rules_suite());
+	srunner_add_suite(sr, backend_suite());
+	srunner_run_all(sr, CK_VERBOSE);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
