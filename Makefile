@@ -72,11 +72,15 @@ $(STATIC)/aioconform32: $(CONFORM_SRCS)
 	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ $(CHECK32_LIBS)
 
 deps:
-	@sh test/install-deps.sh
+	@sh scripts/install-deps.sh
 
 check: deps
 	$(MAKE) all static
 	sh test/run-tests.sh
+
+demo: deps
+	$(MAKE) $(B)/aiod $(B)/aiodemo
+	sh scripts/demo.sh
 
 clean:
 	rm -rf $(B)
