@@ -71,6 +71,13 @@ $(STATIC)/aioconform32: $(CONFORM_SRCS)
 	@mkdir -p $(STATIC)
 	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ $(CHECK32_LIBS)
 
+$(B)/aiobench: $(B)/obj/bench/aiobench.o
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -laio
+
+bench: deps
+	$(MAKE) $(B)/aiod $(B)/aiobench
+	sh bench/run-bench.sh
+
 deps:
 	@sh scripts/install-deps.sh
 

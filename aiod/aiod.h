@@ -40,8 +40,9 @@ struct loop_source {
 int loop_init(void);
 int loop_add(struct loop_source *src);
 void loop_remove(struct loop_source *src);
-/* Wait once for events and dispatch them; -1 with errno on failure. */
-int loop_run_once(int timeout_ms);
+/* Wait once for events, dispatch them, then run after(); -1 with errno
+ * on failure. */
+int loop_run_once(int timeout_ms, void (*after)(void));
 struct fuse_session;
 /* Serve a FUSE or CUSE session's requests from the loop. */
 int loop_add_session(struct fuse_session *se);
@@ -205,8 +206,10 @@ void backend_close_device(struct device *dev);
 int backend_init(unsigned max_inflight, unsigned nbufs);
 void backend_shutdown(void);
 int backend_eventfd(void);
-/* Queue io for submission; its done() runs from backend_reap(). */
+/* Queue io for the next backend_flush(); its done() runs from
+ * backend_reap(), never from these. */
 void backend_submit(struct backend_io *io);
+void backend_flush(void);
 void backend_reap(void);
 unsigned backend_inflight(void);
 void *bufpool_get(void);		/* one AIO_PAGE buffer or NULL */
@@ -250,6 +253,9 @@ void engine_release(struct fuse_req *req, struct aio_file *f);
 #define ENGINE_FILE_POSITION	(-1)
 /* Requests in flight on all files (SIGTERM drains them). */
 unsigned engine_inflight(void);
+/* Start the transfers accepted since the last call (after each batch of
+ * requests, so their replies go out first). */
+void engine_start_accepted(void);
 
 /* ---- frontend_fuse.c, frontend_cuse.c -------------------------------- */
 

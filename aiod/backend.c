@@ -2,8 +2,9 @@
  * backend.c -- the storage side: partitions opened O_DIRECT (a block device
  * or an image file, optionally a slice of it), one libaio context whose
  * completions signal an eventfd watched by the event loop, and the pool of
- * page-aligned, locked bounce buffers (SCO's NAIOBUF).  Transfers beyond
- * the context's depth wait in a FIFO instead of failing.  Nothing here knows
+ * page-aligned, locked bounce buffers (SCO's NAIOBUF).  Transfers are
+ * collected and handed to io_submit in batches; those beyond the context's
+ * depth wait in a FIFO instead of failing.  Nothing here knows
  * about aio(M) rules or client processes.
  */
 #include "aiod.h"
@@ -27,6 +28,9 @@ _Static_assert(sizeof(struct iocb) <= sizeof(((struct backend_io *)0)->iocb),
 static io_context_t ctx;
 static int efd = -1;
 static unsigned inflight, depth;
+/* Prepared transfers for the next io_submit (at most depth). */
+static struct iocb **batch;
+static unsigned nbatch;
 /* Transfers waiting for context depth, and ones whose io_submit failed
  * (their done() runs from backend_reap, never inside backend_submit). */
 static struct backend_io *waiting_head, *waiting_tail, *failed_head;
@@ -147,8 +151,9 @@ int backend_init(unsigned max_inflight, unsigned nbufs)
 			depth, strerror(-rc));
 		return -1;
 	}
+	batch = calloc(depth, sizeof(*batch));
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (efd < 0) {
+	if (!batch || efd < 0) {
 		log_err("eventfd: %s", strerror(errno));
 		return -1;
 	}
@@ -186,6 +191,8 @@ void backend_shutdown(void)
 	pool_base = NULL;
 	free(pool_free);
 	pool_free = NULL;
+	free(batch);
+	batch = NULL;
 }
 
 int backend_eventfd(void)
@@ -198,11 +205,19 @@ unsigned backend_inflight(void)
 	return inflight;
 }
 
+static void fail_submission(struct backend_io *io, int err)
+{
+	io->submit_error = err;
+	io->next_waiting = failed_head;
+	failed_head = io;
+	eventfd_write(efd, 1);
+}
+
+/* Prepare io for the next backend_flush(); the caller made room. */
 static void start(struct backend_io *io)
 {
 	struct iocb *cb = (struct iocb *)io->iocb;
 	off_t at = (off_t)(io->dev->offset + io->offset);
-	int rc;
 
 	if (io->write)
 		io_prep_pwrite(cb, io->dev->fd, io->buf, io->len, at);
@@ -210,16 +225,8 @@ static void start(struct backend_io *io)
 		io_prep_pread(cb, io->dev->fd, io->buf, io->len, at);
 	io_set_eventfd(cb, efd);
 	cb->data = io;
-	rc = io_submit(ctx, 1, &cb);
-	if (rc == 1) {
-		inflight++;
-		return;
-	}
-	/* Report through done(), as a device error would be. */
-	io->submit_error = rc < 0 ? -rc : EIO;
-	io->next_waiting = failed_head;
-	failed_head = io;
-	eventfd_write(efd, 1);
+	batch[nbatch++] = cb;
+	inflight++;
 }
 
 void backend_submit(struct backend_io *io)
@@ -236,6 +243,24 @@ void backend_submit(struct backend_io *io)
 	waiting_tail = io;
 }
 
+void backend_flush(void)
+{
+	unsigned done = 0;
+
+	while (done < nbatch) {
+		int rc = io_submit(ctx, (long)(nbatch - done), batch + done);
+
+		if (rc > 0) {
+			done += (unsigned)rc;
+			continue;
+		}
+		/* The first one is refused: report it, try the rest. */
+		inflight--;
+		fail_submission(batch[done++]->data, rc < 0 ? -rc : EIO);
+	}
+	nbatch = 0;
+}
+
 void backend_reap(void)
 {
 	struct io_event events[64];
@@ -243,7 +268,7 @@ void backend_reap(void)
 	eventfd_t ignored;
 	int n;
 
-	eventfd_read(efd, &ignored);
+	eventfd_read(efd, &ignored);	/* may be 0 already: fine */
 	do {
 		n = io_getevents(ctx, 0, 64, events, &zero);
 		if (n < 0) {
@@ -265,6 +290,7 @@ void backend_reap(void)
 			start(io);
 		}
 	} while (n == 64);
+	backend_flush();
 	while (failed_head) {
 		struct backend_io *io = failed_head;
 

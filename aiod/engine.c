@@ -2,7 +2,9 @@
  * engine.c -- the aio(M) semantics, shared by both front ends.  It checks
  * every DKIOCMLOCK and DKIOCASTRT against the rules of the manual page,
  * accounts request slots per process and system-wide (NAIOREQPP, NAIOREQ),
- * moves data between callers and bounce buffers, keeps each open file's
+ * answers each accepted DKIOCASTRT before starting it (so the caller's
+ * next request overlaps the copy and io_submit), moves data between
+ * callers and bounce buffers, keeps each open file's
  * completions in completion order until DKIOCASTAT collects them, serves
  * plain read()/write() on a partition, and holds flush and release replies
  * until the open file has no transfer in flight.
@@ -55,6 +57,8 @@ struct aio_file {
 static struct tunables tun;
 static struct engine_stats stats;
 static unsigned inflight_total;
+/* Requests answered but not yet handed to the backend, in order. */
+static struct aio_request *accepted_head, *accepted_tail;
 
 void engine_init(const struct tunables *t)
 {
@@ -306,9 +310,7 @@ static int do_start(fuse_req_t req, struct aio_file *f,
 			bufpool_put(buf);
 		return EAGAIN;
 	}
-	err = rq->cmd == AU_WRITE
-		      ? caller_read(c, rq->maddr, buf, (size_t)rq->size)
-		      : caller_probe(c, rq->maddr, (uint64_t)rq->size);
+	err = caller_probe(c, rq->maddr, (uint64_t)rq->size);
 	if (err) {
 		bufpool_put(buf);
 		free(r);
@@ -332,8 +334,29 @@ static int do_start(fuse_req_t req, struct aio_file *f,
 	if (++stats.requests_active > stats.requests_max)
 		stats.requests_max = stats.requests_active;
 	transfer_started(f);
-	backend_submit(&r->io);
+	if (accepted_tail)
+		accepted_tail->next_done = r;
+	else
+		accepted_head = r;
+	accepted_tail = r;
 	return 0;
+}
+
+void engine_start_accepted(void)
+{
+	while (accepted_head) {
+		struct aio_request *r = accepted_head;
+
+		accepted_head = r->next_done;
+		r->next_done = NULL;
+		if (r->io.write && caller_read(r->caller, r->maddr, r->io.buf,
+					       r->io.len))
+			request_done(&r->io, -EFAULT);	/* unmapped since */
+		else
+			backend_submit(&r->io);
+	}
+	accepted_tail = NULL;
+	backend_flush();
 }
 
 static void do_status(fuse_req_t req, struct aio_file *f, bool compat)
@@ -342,6 +365,11 @@ static void do_status(fuse_req_t req, struct aio_file *f, bool compat)
 	unsigned char out[sizeof(ASYNCSTATUS)];
 	size_t n = 0;
 
+	/* A polling client keeps the session busy: collect finished
+	 * transfers now rather than when the loop next looks (cheap: libaio
+	 * reads its completion ring in user space). */
+	if (!f->done_head && f->inflight)
+		backend_reap();
 	while (n < MAXSTATUS && f->done_head) {
 		struct aio_request *r = f->done_head;
 
@@ -437,6 +465,7 @@ static void plain_submit(fuse_req_t req, struct aio_file *f, bool write,
 	};
 	transfer_started(f);
 	backend_submit(&p->io);
+	backend_flush();
 }
 
 /* Where a plain transfer starts: the kernel's offset, or the position kept

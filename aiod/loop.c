@@ -48,7 +48,7 @@ void loop_remove(struct loop_source *src)
 	epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL);
 }
 
-int loop_run_once(int timeout_ms)
+int loop_run_once(int timeout_ms, void (*after)(void))
 {
 	struct epoll_event ev[32];
 	int n = epoll_wait(epfd, ev, 32, timeout_ms);
@@ -60,14 +60,19 @@ int loop_run_once(int timeout_ms)
 
 		src->ready(src);
 	}
+	after();
 	return 0;
 }
+
+/* Requests served per wake-up before the loop looks at its other sources
+ * (level-triggered, so the rest are served on the next round). */
+#define SESSION_BATCH 32
 
 static void serve_session(struct loop_source *src)
 {
 	struct session_source *s = (struct session_source *)src;
 
-	for (;;) {
+	for (int i = 0; i < SESSION_BATCH; i++) {
 		int n = fuse_session_receive_buf(s->se, &s->buf);
 
 		if (n == -EAGAIN || n == -EINTR)

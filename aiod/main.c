@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 			rc = -1;
 			break;
 		}
-		loop_run_once(100);
+		loop_run_once(100, engine_start_accepted);
 	}
 	if (rc != 1) {
 		fe->stop();
@@ -269,14 +269,15 @@ int main(int argc, char **argv)
 		finish_detach(ready_fd);
 
 	while (!stop_requested && !loop_session_ended())
-		if (loop_run_once(-1))
+		if (loop_run_once(-1, engine_start_accepted))
 			log_err("epoll_wait: %s", strerror(errno));
 
 	/* Drain: no new requests, finish the transfers in flight. */
 	log_info("stopping: draining %u transfer%s in flight",
 		 engine_inflight(), engine_inflight() == 1 ? "" : "s");
 	loop_pause_sessions();
-	while (engine_inflight() && loop_run_once(1000) == 0)
+	while (engine_inflight() &&
+	       loop_run_once(1000, engine_start_accepted) == 0)
 		;
 	fe->stop();
 	callers_shutdown();
