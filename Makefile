@@ -11,7 +11,7 @@ CFLAGS    ?= -O2 -g
 B         ?= build
 
 WARN       = -std=c11 -Wall -Wextra -Werror
-CPPFLAGS  += -D_GNU_SOURCE -I. -DSCOAIO_VERSION='"$(VERSION)"'
+CPPFLAGS  += -D_GNU_SOURCE -I. -Iinclude -DSCOAIO_VERSION='"$(VERSION)"'
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -20,7 +20,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 CHECK32_LIBS = -L/usr/lib/i386-linux-gnu -lcheck -lsubunit -lm -lrt -pthread
 
 AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
-                aiod/engine.c aiod/loop.c aiod/log.c \
+                aiod/engine.c aiod/locktbl.c aiod/admin.c aiod/loop.c aiod/log.c \
                 aiod/frontend_fuse.c aiod/frontend_cuse.c
 AIOD_SRCS  = aiod/main.c $(AIOD_LIB_SRCS)
 UNIT_SRCS  = $(wildcard test/unit/*.c)
@@ -29,7 +29,8 @@ EXAMPLE_SRCS = $(wildcard examples/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = $(B)/aiod $(B)/aioconform $(B)/unit-tests \
+PROGRAMS = $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/aioconform \
+           $(B)/unit-tests \
            $(patsubst examples/%.c,$(B)/%,$(EXAMPLE_SRCS))
 
 .PHONY: all deps check check-host check-vm static demo bench install clean
@@ -43,7 +44,13 @@ $(B)/obj/%.o: %.c
 $(B)/aiod: $(call obj,$(AIOD_SRCS))
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -laio $(FUSE_LIBS)
 
-$(B)/unit-tests: $(call obj,$(UNIT_SRCS) $(AIOD_LIB_SRCS))
+$(B)/aiolkinit: $(call obj,aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@
+
+$(B)/aioinfo: $(call obj,aioinfo/aioinfo.c)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@
+
+$(B)/unit-tests: $(call obj,$(UNIT_SRCS) $(AIOD_LIB_SRCS) aiolkinit/memlock_conf.c)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -laio $(FUSE_LIBS) $(CHECK_LIBS)
 
 $(B)/aioconform: $(call obj,$(CONFORM_SRCS))

@@ -10,6 +10,7 @@
 
 #include <string.h>
 #include <sys/async.h>
+#include <scoaio/admin.h>
 
 /* i386 layouts of the <sys/async.h> structures. */
 struct asyncmlock32 {
@@ -47,27 +48,42 @@ _Static_assert(sizeof(long) == 8 && sizeof(void *) == 8,
 #define DKIOCASTRT32	_IOW(AIO_IOC_MAGIC, 2, struct areqbuf32)
 #define DKIOCASTAT32	_IOR(AIO_IOC_MAGIC, 3, struct asyncstatus32)
 
+/* The admin structures have one layout for both ABIs. */
+_Static_assert(sizeof(struct aio_info) == 64 && sizeof(struct aio_devinfo) ==
+	       184 && sizeof(struct aio_lktbl) == 16008, "admin.h layout");
+
 struct aio_cmd abi_decode(unsigned int cmd, bool compat_caller)
 {
+	enum abi { NATIVE, I386, BOTH };
 	static const struct {
 		unsigned int cmd;
-		struct aio_cmd decoded;
+		enum abi abi;
+		enum aio_op op;
+		size_t in_size, out_size;
 	} table[] = {
-		{ DKIOCMLOCK, { AIO_OP_MLOCK, false, sizeof(ASYNCMLOCK), 0 } },
-		{ DKIOCASTRT, { AIO_OP_ASTRT, false, sizeof(AREQBUF), 0 } },
-		{ DKIOCASTAT, { AIO_OP_ASTAT, false, 0, sizeof(ASYNCSTATUS) } },
-		{ DKIOCMLOCK32, { AIO_OP_MLOCK, true,
-				  sizeof(struct asyncmlock32), 0 } },
-		{ DKIOCASTRT32, { AIO_OP_ASTRT, true,
-				  sizeof(struct areqbuf32), 0 } },
-		{ DKIOCASTAT32, { AIO_OP_ASTAT, true, 0,
-				  sizeof(struct asyncstatus32) } },
+		{ DKIOCMLOCK, NATIVE, AIO_OP_MLOCK, sizeof(ASYNCMLOCK), 0 },
+		{ DKIOCASTRT, NATIVE, AIO_OP_ASTRT, sizeof(AREQBUF), 0 },
+		{ DKIOCASTAT, NATIVE, AIO_OP_ASTAT, 0, sizeof(ASYNCSTATUS) },
+		{ DKIOCMLOCK32, I386, AIO_OP_MLOCK,
+		  sizeof(struct asyncmlock32), 0 },
+		{ DKIOCASTRT32, I386, AIO_OP_ASTRT,
+		  sizeof(struct areqbuf32), 0 },
+		{ DKIOCASTAT32, I386, AIO_OP_ASTAT, 0,
+		  sizeof(struct asyncstatus32) },
+		{ AIOC_LKTBL_LOAD, BOTH, AIO_OP_LKTBL_LOAD,
+		  sizeof(struct aio_lktbl), 0 },
+		{ AIOC_INFO, BOTH, AIO_OP_INFO, 0, sizeof(struct aio_info) },
+		{ AIOC_DEVINFO, BOTH, AIO_OP_DEVINFO,
+		  sizeof(struct aio_devinfo), sizeof(struct aio_devinfo) },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (table[i].cmd == cmd &&
-		    table[i].decoded.compat == compat_caller)
-			return table[i].decoded;
+		    (table[i].abi == BOTH ||
+		     (table[i].abi == I386) == compat_caller))
+			return (struct aio_cmd){
+				table[i].op, table[i].abi == I386,
+				table[i].in_size, table[i].out_size };
 	return (struct aio_cmd){ .op = AIO_OP_UNKNOWN };
 }
 

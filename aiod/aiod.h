@@ -97,6 +97,9 @@ enum aio_op {
 	AIO_OP_MLOCK,
 	AIO_OP_ASTRT,
 	AIO_OP_ASTAT,
+	AIO_OP_LKTBL_LOAD,	/* scoaio/admin.h */
+	AIO_OP_INFO,
+	AIO_OP_DEVINFO,
 };
 
 /* An ioctl command decoded: which operation and in which ABI. */
@@ -148,7 +151,11 @@ struct caller {
 	unsigned nreq;		/* request slots held */
 	uint64_t lock_addr;	/* DKIOCMLOCK region, lock_size 0 = none */
 	uint64_t lock_size;
-	bool lock_held;		/* the region restricts transfers */
+	bool lock_held;		/* locked: the region restricts transfers */
+	void *lock_mem;		/* locked bounce memory for the region */
+	size_t lock_mem_len;
+	unsigned lock_users;	/* transfers in flight through lock_mem */
+	unsigned lock_files;	/* open files the region was declared on */
 	struct loop_source exit_watch;	/* on pidfd */
 	struct caller *next;		/* in the caller list */
 };
@@ -158,7 +165,7 @@ void callers_shutdown(void);
 /* The process of thread tid, created on first contact; NULL and errno
  * (EAGAIN: table full, ESRCH: gone) on failure. */
 struct caller *caller_get(pid_t tid, uid_t uid);
-/* Drop a caller whose process exited once it holds no request slots. */
+/* Drop a caller whose process exited once nothing refers to it. */
 void caller_release_if_idle(struct caller *c);
 unsigned callers_active(void);
 /* Copy between the caller's address space and ours; 0 or an errno. */
@@ -167,6 +174,31 @@ int caller_write(struct caller *c, uint64_t addr, const void *buf,
 		 size_t len);
 /* 0 if every page of [addr, addr+len) is mapped in the caller. */
 int caller_probe(struct caller *c, uint64_t addr, uint64_t len);
+
+/* ---- locktbl.c ------------------------------------------------------ */
+
+struct lock_entry {
+	uid_t uid;
+	uint64_t bytes;
+};
+
+int locktbl_init(unsigned entries);
+void locktbl_shutdown(void);
+/* Add or revise entries (a later one for the same uid wins); replace
+ * drops the others.  0, or ENOSPC (more than NAIOLOCKTBL; no change). */
+int locktbl_load(const struct lock_entry *e, size_t n, bool replace);
+unsigned locktbl_entries(void);
+unsigned locks_held(void);
+uint64_t locks_bytes(void);
+/* Lock c's declared region if the table lets c's user: 0 (locked, or
+ * not permitted and so not locked) or ENOMEM. */
+int lock_acquire(struct caller *c);
+/* Bounce memory for a transfer at maddr inside c's locked region; give
+ * it back with lock_buffer_done(). */
+void *lock_buffer(struct caller *c, uint64_t maddr);
+void lock_buffer_done(struct caller *c);
+/* Drop c's lock and region (exit, or last declaring file closed). */
+void lock_release(struct caller *c);
 
 /* ---- backend.c ------------------------------------------------------ */
 
@@ -256,6 +288,15 @@ unsigned engine_inflight(void);
 /* Start the transfers accepted since the last call (after each batch of
  * requests, so their replies go out first). */
 void engine_start_accepted(void);
+
+/* ---- admin.c -------------------------------------------------------- */
+
+struct fuse_req;
+void admin_init(struct device *devs, size_t ndevs);
+/* The admin ioctls of scoaio/admin.h; each replies to req. */
+void admin_lktbl_load(struct fuse_req *req, const void *in);
+void admin_info(struct fuse_req *req);
+void admin_devinfo(struct fuse_req *req, const void *in);
 
 /* ---- frontend_fuse.c, frontend_cuse.c -------------------------------- */
 

@@ -86,15 +86,14 @@ static void caller_exited(struct loop_source *src)
 	close(c->memfd);
 	c->pidfd = c->memfd = -1;
 	c->exited = true;
-	c->lock_held = false;
-	c->lock_size = 0;
+	lock_release(c);
 	forget_tids_of(c);
 	caller_release_if_idle(c);
 }
 
 void caller_release_if_idle(struct caller *c)
 {
-	if (c->exited && c->nreq == 0)
+	if (c->exited && c->nreq == 0 && c->lock_files == 0)
 		free_caller(c);
 }
 
@@ -120,6 +119,8 @@ void callers_shutdown(void)
 			close(c->pidfd);
 			close(c->memfd);
 		}
+		c->lock_users = 0;
+		lock_release(c);
 		forget_tids_of(c);
 		free_caller(c);
 	}

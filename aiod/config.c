@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <scoaio/admin.h>
 
 static const struct {
 	const char *name;
@@ -27,7 +28,7 @@ static const struct {
 	T("NAIOREQ", naioreq, 4096, 1, 1048576),
 	T("NAIOREQPP", naioreqpp, 1024, 1, 1048576),
 	T("NAIOBUF", naiobuf, 4096, 1, 1048576),
-	T("NAIOLOCKTBL", naiolocktbl, 256, 1, 65536),
+	T("NAIOLOCKTBL", naiolocktbl, 256, 1, AIO_LKTBL_MAX),
 #undef T
 };
 

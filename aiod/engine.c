@@ -25,6 +25,7 @@ struct aio_request {
 	struct aio_file *file;
 	struct caller *caller;
 	uint64_t maddr;
+	bool locked_buffer;		/* io.buf is in the caller's lock */
 	struct status status;
 	struct aio_request *next_done;
 };
@@ -52,6 +53,8 @@ struct aio_file {
 	unsigned inflight;
 	struct aio_request *done_head, *done_tail;
 	struct waiter *waiters;
+	struct caller **declarers;	/* DKIOCMLOCK'd on this file */
+	size_t ndeclarers;
 };
 
 static struct tunables tun;
@@ -134,6 +137,15 @@ static void free_file(struct aio_file *f)
 		f->done_head = r->next_done;
 		free_request(r);
 	}
+	/* A process's lock lasts until it closes its last AIO device. */
+	for (size_t i = 0; i < f->ndeclarers; i++) {
+		struct caller *c = f->declarers[i];
+
+		if (--c->lock_files == 0)
+			lock_release(c);
+		caller_release_if_idle(c);
+	}
+	free(f->declarers);
 	free(f);
 }
 
@@ -237,7 +249,10 @@ static void request_done(struct backend_io *io, long result)
 			}
 		}
 	}
-	bufpool_put(io->buf);
+	if (r->locked_buffer)
+		lock_buffer_done(r->caller);
+	else
+		bufpool_put(io->buf);
 	r->next_done = NULL;
 	if (f->done_tail)
 		f->done_tail->next_done = r;
@@ -258,7 +273,25 @@ static struct caller *requesting_caller(fuse_req_t req, int *err)
 	return c;
 }
 
-static int do_mlock(fuse_req_t req, const struct mlock_args *m)
+/* Remember that c declared its region on f (once per file). */
+static int add_declarer(struct aio_file *f, struct caller *c)
+{
+	struct caller **grown;
+
+	for (size_t i = 0; i < f->ndeclarers; i++)
+		if (f->declarers[i] == c)
+			return 0;
+	grown = realloc(f->declarers, (f->ndeclarers + 1) * sizeof(*grown));
+	if (!grown)
+		return ENOMEM;
+	f->declarers = grown;
+	f->declarers[f->ndeclarers++] = c;
+	c->lock_files++;
+	return 0;
+}
+
+static int do_mlock(fuse_req_t req, struct aio_file *f,
+		    const struct mlock_args *m)
 {
 	struct caller *c;
 	int err;
@@ -268,20 +301,24 @@ static int do_mlock(fuse_req_t req, const struct mlock_args *m)
 	c = requesting_caller(req, &err);
 	if (!c)
 		return err;
-	if (c->lock_size)
-		return c->lock_addr == m->avaddr && c->lock_size == m->asize
-			       ? 0 : EINVAL;
-	err = caller_probe(c, m->avaddr, m->asize);
-	if (err)
-		return EFAULT;
-	c->lock_addr = m->avaddr;
-	c->lock_size = m->asize;
-	c->lock_held = c->uid == 0;
-	if (!c->lock_held)
-		log_info("pid %d (uid %u): DKIOCMLOCK of %llu bytes accepted "
-			 "without a lock: no permission", (int)c->tgid,
-			 (unsigned)c->uid, (unsigned long long)m->asize);
-	return 0;
+	if (c->lock_size && (c->lock_addr != m->avaddr ||
+			     c->lock_size != m->asize))
+		return EINVAL;
+	if (!c->lock_size) {
+		if (caller_probe(c, m->avaddr, m->asize))
+			return EFAULT;
+		c->lock_addr = m->avaddr;
+		c->lock_size = m->asize;
+		err = lock_acquire(c);
+		if (err) {
+			c->lock_addr = c->lock_size = 0;
+			return err;
+		}
+	}
+	err = add_declarer(f, c);
+	if (err && c->lock_files == 0)
+		lock_release(c);
+	return err;
 }
 
 static int do_start(fuse_req_t req, struct aio_file *f,
@@ -302,19 +339,17 @@ static int do_start(fuse_req_t req, struct aio_file *f,
 		return EBADF;
 	if (c->nreq >= tun.naioreqpp || stats.requests_active >= tun.naioreq)
 		return EAGAIN;
-	r = calloc(1, sizeof(*r));
-	buf = bufpool_get();
-	if (!r || !buf) {
-		free(r);
-		if (buf)
-			bufpool_put(buf);
-		return EAGAIN;
-	}
-	err = caller_probe(c, rq->maddr, (uint64_t)rq->size);
-	if (err) {
-		bufpool_put(buf);
-		free(r);
+	/* Inside a held lock the region was probed at DKIOCMLOCK. */
+	if (!c->lock_held && caller_probe(c, rq->maddr, (uint64_t)rq->size))
 		return EFAULT;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return EAGAIN;
+	r->locked_buffer = c->lock_held;
+	buf = r->locked_buffer ? lock_buffer(c, rq->maddr) : bufpool_get();
+	if (!buf) {
+		free(r);
+		return EAGAIN;
 	}
 	r->file = f;
 	r->caller = c;
@@ -402,7 +437,7 @@ void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
 	switch (d.op) {
 	case AIO_OP_MLOCK:
 		abi_get_mlock(in, d.compat, &m);
-		err = do_mlock(req, &m);
+		err = do_mlock(req, f, &m);
 		break;
 	case AIO_OP_ASTRT:
 		abi_get_request(in, d.compat, &rq);
@@ -410,6 +445,15 @@ void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
 		break;
 	case AIO_OP_ASTAT:
 		do_status(req, f, d.compat);
+		return;
+	case AIO_OP_LKTBL_LOAD:
+		admin_lktbl_load(req, in);
+		return;
+	case AIO_OP_INFO:
+		admin_info(req);
+		return;
+	case AIO_OP_DEVINFO:
+		admin_devinfo(req, in);
 		return;
 	default:
 		err = ENOTTY;

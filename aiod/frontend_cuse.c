@@ -120,6 +120,7 @@ static int start_one(struct cuse_device *cd, char *err, size_t errlen)
 		return -1;
 	}
 	cd->se = cuse_lowlevel_new(&args, &ci, &ops, cd);
+	fuse_opt_free_args(&args);
 	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
 	if (!cd->se || fuse_session_mount(cd->se, fdpath)) {
 		snprintf(err, errlen, "cannot create the CUSE session for %s",

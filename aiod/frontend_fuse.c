@@ -307,6 +307,7 @@ static int fuse_start(struct device *devs, size_t n, const char *where,
 	}
 	mountpoint = strdup(where);
 	session = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+	fuse_opt_free_args(&args);
 	if (!mountpoint || !session) {
 		snprintf(err, errlen, "cannot create the FUSE session");
 		return -1;

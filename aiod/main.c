@@ -233,7 +233,9 @@ int main(int argc, char **argv)
 		die("signalfd: %s", strerror(errno));
 
 	engine_init(&cfg.tun);
+	admin_init(devs, cfg.ndevices);
 	if (loop_init() || callers_init(cfg.tun.naioproc) ||
+	    locktbl_init(cfg.tun.naiolocktbl) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
 	aiosrc = (struct loop_source){ backend_eventfd(), on_completions };
@@ -281,6 +283,7 @@ int main(int argc, char **argv)
 		;
 	fe->stop();
 	callers_shutdown();
+	locktbl_shutdown();
 	backend_shutdown();
 	loop_shutdown();
 	for (size_t i = 0; i < cfg.ndevices; i++)
