@@ -11,5 +11,7 @@ Suite *config_suite(void);
 Suite *abi_suite(void);
 Suite *rules_suite(void);
 Suite *backend_suite(void);
+Suite *memlock_suite(void);
+Suite *locktbl_suite(void);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * unit_main.c -- runs aiod's Check unit tests (configuration parsing, the
- * ioctl ABI, the aio(M) request rules, partition slices) and exits non-zero
+ * ioctl ABI, the aio(M) request rules, partition slices, the lock
+ * permission file and table) and exits non-zero
  * if any fails.
  */
 #include "unit.h"
@@ -15,6 +16,8 @@ int main(void)
 	srunner_add_suite(sr, abi_suite());
 	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, backend_suite());
+	srunner_add_suite(sr, memlock_suite());
+	srunner_add_suite(sr, locktbl_suite());
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
