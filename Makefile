@@ -33,7 +33,7 @@ PROGRAMS = $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/aioconform \
            $(B)/unit-tests \
            $(patsubst examples/%.c,$(B)/%,$(EXAMPLE_SRCS))
 
-.PHONY: all deps check check-host check-vm static demo bench install clean
+.PHONY: all deps check static demo bench install clean
 all: $(PROGRAMS)
 
 $(B)/obj/%.o: %.c
@@ -84,6 +84,20 @@ $(B)/aiobench: $(B)/obj/bench/aiobench.o
 bench: deps
 	$(MAKE) $(B)/aiod $(B)/aiobench
 	sh bench/run-bench.sh
+
+install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/include/sys \
+	        $(DESTDIR)$(PREFIX)/share/man/man4 \
+	        $(DESTDIR)$(PREFIX)/share/man/man5 \
+	        $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc
+	install -m 755 $(B)/aiod $(B)/aiolkinit $(B)/aioinfo \
+	        $(DESTDIR)$(PREFIX)/sbin
+	install -m 644 sys/async.h $(DESTDIR)$(PREFIX)/include/sys
+	install -m 644 $(wildcard man/*.4) $(DESTDIR)$(PREFIX)/share/man/man4
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8
+	test -e $(DESTDIR)/etc/aiomemlock.conf || \
+	        install -m 644 aiomemlock.conf $(DESTDIR)/etc
 
 deps:
 	@sh scripts/install-deps.sh

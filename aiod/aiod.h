@@ -272,8 +272,8 @@ void engine_discard(struct aio_file *f);
 /* The front ends hand every request on an open file to these. */
 struct fuse_req;
 void engine_ioctl(struct fuse_req *req, struct aio_file *f, unsigned int cmd,
-		  unsigned int flags, const void *in, size_t in_size,
-		  size_t out_size);
+		  uint64_t arg, unsigned int flags, const void *in,
+		  size_t in_size, size_t out_size);
 void engine_read(struct fuse_req *req, struct aio_file *f, size_t size,
 		 int64_t offset);
 void engine_write(struct fuse_req *req, struct aio_file *f, const char *buf,

@@ -6,7 +6,8 @@
  * address space, so data is never written into another process even if the
  * pid is reused after the client exits; the pidfd tells the event loop when
  * the process is gone.  A cached tid is re-checked on every request with
- * kcmp(KCMP_VM), so a recycled tid is never mistaken for the old process.
+ * kcmp(KCMP_VM), so a recycled tid is never mistaken for the old process,
+ * and a process that has called execve starts afresh.
  */
 #include "aiod.h"
 
@@ -74,14 +75,12 @@ static void free_caller(struct caller *c)
 	free(c);
 }
 
-/* The process exited: its lock goes, its state once its requests end. */
-static void caller_exited(struct loop_source *src)
+/* The process exited or replaced its image: its lock goes, its memory
+ * handle too (so late completions deliver nothing), its state once nothing
+ * refers to it. */
+static void retire(struct caller *c)
 {
-	struct caller *c = (struct caller *)((char *)src -
-					     offsetof(struct caller,
-						      exit_watch));
-
-	loop_remove(src);
+	loop_remove(&c->exit_watch);
 	close(c->pidfd);
 	close(c->memfd);
 	c->pidfd = c->memfd = -1;
@@ -89,6 +88,22 @@ static void caller_exited(struct loop_source *src)
 	lock_release(c);
 	forget_tids_of(c);
 	caller_release_if_idle(c);
+}
+
+static void caller_exited(struct loop_source *src)
+{
+	retire((struct caller *)((char *)src -
+				 offsetof(struct caller, exit_watch)));
+}
+
+/* After execve the pid stays but the address space memfd pins is gone:
+ * reading it yields 0 bytes even at address 0, where a live address
+ * space answers EIO (SVR4 dropped the lock on exec; so does aiod). */
+static bool image_replaced(const struct caller *c)
+{
+	char byte;
+
+	return pread(c->memfd, &byte, 1, 0) == 0;
 }
 
 void caller_release_if_idle(struct caller *c)
@@ -172,6 +187,9 @@ static struct caller *new_caller(pid_t tid, pid_t tgid, uid_t uid)
 	c->uid = uid;
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
 	c->memfd = open(path, O_RDWR | O_CLOEXEC);
+	if (c->memfd < 0 && (errno == EACCES || errno == EPERM))
+		log_err("cannot open %s: %s (a Yama ptrace_scope of 3 forbids "
+			"it)", path, strerror(errno));
 	c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	/* Both handles taken: make sure they name the process of tid. */
 	if (c->memfd < 0 || c->pidfd < 0 || !same_process(tid, tgid)) {
@@ -205,9 +223,12 @@ struct caller *caller_get(pid_t tid, uid_t uid)
 	struct caller *c;
 	pid_t tgid;
 
-	if (e && same_process(tid, e->caller->tgid))
-		return e->caller;
-	if (e) {	/* a recycled tid, or the leader thread is gone */
+	if (e && same_process(tid, e->caller->tgid)) {
+		if (!image_replaced(e->caller))
+			return e->caller;
+		retire(e->caller);	/* drops e; a new caller follows */
+		slot = tid_slot(tid);
+	} else if (e) {	/* a recycled tid, or the leader thread is gone */
 		*slot = e->next;
 		free(e);
 	}

@@ -394,7 +394,19 @@ void engine_start_accepted(void)
 	backend_flush();
 }
 
-static void do_status(fuse_req_t req, struct aio_file *f, bool compat)
+/* The kernel copies statuses out only after aiod has answered, and
+ * statuses it could not deliver would be lost: refuse an argument that is
+ * not mapped in the caller before taking any off the list. */
+static bool status_buffer_mapped(fuse_req_t req, uint64_t arg, size_t size)
+{
+	int err;
+	struct caller *c = requesting_caller(req, &err);
+
+	return !c || caller_probe(c, arg, size) == 0;
+}
+
+static void do_status(fuse_req_t req, struct aio_file *f, bool compat,
+		      uint64_t arg, size_t size)
 {
 	struct status st[MAXSTATUS];
 	unsigned char out[sizeof(ASYNCSTATUS)];
@@ -405,6 +417,10 @@ static void do_status(fuse_req_t req, struct aio_file *f, bool compat)
 	 * reads its completion ring in user space). */
 	if (!f->done_head && f->inflight)
 		backend_reap();
+	if (f->done_head && !status_buffer_mapped(req, arg, size)) {
+		fuse_reply_err(req, EFAULT);
+		return;
+	}
 	while (n < MAXSTATUS && f->done_head) {
 		struct aio_request *r = f->done_head;
 
@@ -418,8 +434,8 @@ static void do_status(fuse_req_t req, struct aio_file *f, bool compat)
 }
 
 void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
-		  unsigned int flags, const void *in, size_t in_size,
-		  size_t out_size)
+		  uint64_t arg, unsigned int flags, const void *in,
+		  size_t in_size, size_t out_size)
 {
 	struct aio_cmd d = abi_decode(cmd, flags & FUSE_IOCTL_COMPAT);
 	struct request_args rq;
@@ -444,7 +460,7 @@ void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
 		err = do_start(req, f, &rq);
 		break;
 	case AIO_OP_ASTAT:
-		do_status(req, f, d.compat);
+		do_status(req, f, d.compat, arg, d.out_size);
 		return;
 	case AIO_OP_LKTBL_LOAD:
 		admin_lktbl_load(req, in);

@@ -87,9 +87,8 @@ static void op_ioctl(fuse_req_t req, int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned int flags,
 		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
 {
-	(void)arg;
-	engine_ioctl(req, file_of(fi), (unsigned int)cmd, flags, in_buf,
-		     in_bufsz, out_bufsz);
+	engine_ioctl(req, file_of(fi), (unsigned int)cmd, (uintptr_t)arg,
+		     flags, in_buf, in_bufsz, out_bufsz);
 }
 
 static const struct cuse_lowlevel_ops ops = {

@@ -260,13 +260,12 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		     void *arg, struct fuse_file_info *fi, unsigned flags,
 		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
 {
-	(void)arg;
 	if (!node_of(ino) || !node_of(ino)->dev) {
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
-	engine_ioctl(req, file_of(fi), cmd, flags, in_buf, in_bufsz,
-		     out_bufsz);
+	engine_ioctl(req, file_of(fi), cmd, (uintptr_t)arg, flags, in_buf,
+		     in_bufsz, out_bufsz);
 }
 
 static const struct fuse_lowlevel_ops ops = {

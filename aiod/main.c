@@ -2,8 +2,9 @@
  * main.c -- aiod's command line and life cycle: parse options and the
  * config file, open the partitions, detach (the first process exits 0 only
  * once every device can be opened, non-zero with the reason otherwise),
- * run the event loop, and on SIGTERM or SIGINT stop taking requests, drain
- * the transfers in flight and remove the devices it created.
+ * run the event loop, and on SIGTERM, SIGINT or SIGHUP stop taking
+ * requests, drain the transfers in flight and remove the devices it
+ * created.
  */
 #include "aiod.h"
 
@@ -181,12 +182,15 @@ static void on_completions(struct loop_source *src)
 	backend_reap();
 }
 
-static void write_pidfile(const char *path)
+static int write_pidfile(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "we");
 
-	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f))
-		die("cannot write pid file %s: %s", path, strerror(errno));
+	if (f && fprintf(f, "%d\n", (int)getpid()) >= 0 && fclose(f) == 0)
+		return 0;
+	snprintf(err, errlen, "cannot write pid file %s: %s", path,
+		 strerror(errno));
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -258,12 +262,12 @@ int main(int argc, char **argv)
 		}
 		loop_run_once(100, engine_start_accepted);
 	}
+	if (rc == 1 && o.pidfile && write_pidfile(o.pidfile, err, sizeof(err)))
+		rc = -1;
 	if (rc != 1) {
 		fe->stop();
 		die("%s", rc < 0 ? err : "stopped before the devices were ready");
 	}
-	if (o.pidfile)
-		write_pidfile(o.pidfile);
 	log_info("serving %zu device%s through %s%s%s", cfg.ndevices,
 		 cfg.ndevices == 1 ? "" : "s", fe->name,
 		 o.fuse_dir ? " at " : "", o.fuse_dir ? o.fuse_dir : "");
