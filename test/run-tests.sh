@@ -1,25 +1,24 @@
 #!/bin/sh
 # run-tests.sh -- runs every scoaio test on this machine, as root: the Check
-# unit tests, then the conformance suite through the real daemon on the FUSE
-# front end over a loop device (an O_DIRECT image file where loop devices are
-# missing), 64-bit and, where this kernel runs i386 binaries, 32-bit, then the
-# CUSE stage in a qemu VM.  Everything it sets up is torn down on any exit.
-# Expects `make all static` to have run; B names the build directory.
+# unit tests; the conformance suite through the real daemon on the FUSE front
+# end over a loop device (an O_DIRECT image file where loop devices are
+# missing), as root and, with the lock table loaded by aiolkinit, as an
+# unprivileged user; aioinfo's figures after a known workload; a device error
+# on an image-file partition; then the CUSE front end and 32-bit clients in a
+# qemu VM.  Everything it sets up is torn down on any exit.  Expects
+# `make all static` to have run; B names the build directory.
 set -u
 B=${B:-build}
 work=$(mktemp -d /var/tmp/scoaio-test.XXXXXX)
+chmod 755 "$work"
 mnt=$work/mnt
 loop=""
+passed=0
 failed=0
+user=nobody
 
 cleanup() {
-	if [ -f "$work/aiod.pid" ]; then
-		kill -TERM "$(cat "$work/aiod.pid")" 2>/dev/null
-		i=0
-		while [ -f "$work/aiod.pid" ] && [ $i -lt 100 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-	fi
+	stop_aiod
 	mountpoint -q "$mnt" 2>/dev/null && umount -l "$mnt"
 	[ -n "$loop" ] && losetup -d "$loop"
 	rm -rf "$work"
@@ -28,9 +27,25 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 stage() { printf '\n=== %s\n' "$*"; }
-result() {	# name status
-	if [ "$2" -eq 0 ]; then echo "--- $1: ok"; else
-		echo "--- $1: FAILED"; failed=$((failed + 1)); fi
+result() {	# NAME STATUS
+	if [ "$2" -eq 0 ]; then echo "--- $1: ok"; passed=$((passed + 1))
+	else echo "--- $1: FAILED"; failed=$((failed + 1)); fi
+}
+start_aiod() {	# aiod arguments: devices and tunables
+	"$B/aiod" --fuse "$mnt" --pidfile "$work/aiod.pid" "$@"
+}
+stop_aiod() {	# SIGTERM, and wait until it has removed its pid file
+	[ -f "$work/aiod.pid" ] || return 0
+	kill -TERM "$(cat "$work/aiod.pid")" 2>/dev/null
+	i=0
+	while [ -f "$work/aiod.pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ ! -f "$work/aiod.pid" ] && ! mountpoint -q "$mnt"
+}
+as_user() { setpriv --reuid="$user" --regid=nogroup --clear-groups "$@"; }
+json_field() {	# FIELD: from aioinfo --json on standard input
+	sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -42,46 +57,91 @@ stage "unit tests"
 "$B/unit-tests"
 result "unit tests" $?
 
-stage "conformance suite on the FUSE front end"
+stage "backing store"
 size=$((64 * 1024 * 1024))
+half=$((size / 2))
+quarter=$((size / 4))
 dd if=/dev/zero of="$work/disk.img" bs=1M count=64 status=none conv=fsync
 if loop=$(losetup --direct-io=on -f --show "$work/disk.img" 2>/dev/null); then
 	backing=$loop
-	echo "backing store: loop device $loop (direct I/O) over $work/disk.img"
+	echo "loop device $loop (direct I/O) over $work/disk.img"
 else
 	loop=""
 	backing=$work/disk.img
-	echo "backing store: no loop device here; image file $backing (O_DIRECT)"
+	echo "no loop device here; the image file $backing (O_DIRECT)"
 fi
-half=$((size / 2))
-quarter=$((size / 4))
-"$B/aiod" --fuse "$mnt" --pidfile "$work/aiod.pid" \
-	-o NAIOREQPP=64 -o NAIOREQ=96 \
-	--device "rroot=$backing,size=$quarter" \
-	--device "rdsk/0s1=$backing" \
-	--device "rdsk/0s2=$backing,offset=$half,size=$quarter"
-rc=$?
-result "aiod starts" $rc
-if [ $rc -eq 0 ]; then
-	"$B/aioconform" -s $size -b "$backing@0" -p 64 -q 96 \
+devices="--device rroot=$backing,size=$quarter,mode=0666
+	 --device rdsk/0s1=$backing,mode=0666
+	 --device rdsk/0s2=$backing,offset=$half,size=$quarter,mode=0666"
+limits="-o NAIOREQPP=64 -o NAIOREQ=96 -o NAIOLOCKTBL=8"
+geometry="-s $size -S $quarter -p 64 -q 96"
+
+stage "aioinfo figures after 40 requests, at most 15 in flight"
+# shellcheck disable=SC2086
+start_aiod $devices
+result "aiod starts" $?
+"$B/aiodemo" "$mnt/rdsk/0s1" 20 &&
+	info=$("$B/aioinfo" --json "$mnt/rroot") &&
+	echo "$info" &&
+	[ "$(echo "$info" | json_field requests_total)" = 40 ] &&
+	[ "$(echo "$info" | json_field requests_max)" = 15 ] &&
+	[ "$(echo "$info" | json_field requests_active)" = 0 ]
+result "aioinfo: cumulative 40, maximum 15, active 0" $?
+stop_aiod
+result "aiod stops on SIGTERM and unmounts" $?
+
+stage "conformance suite as root on the FUSE front end"
+# shellcheck disable=SC2086
+start_aiod $limits $devices
+result "aiod starts" $?
+# shellcheck disable=SC2086
+"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
+	"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+result "aioconform, 64-bit, root" $?
+if "$B/aioconform32" -h >/dev/null 2>&1; then
+	# shellcheck disable=SC2086
+	"$B/aioconform32" $geometry -b "$backing@0" -B "$backing@$half" \
 		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-	result "aioconform (64-bit, FUSE)" $?
-	if "$B/aioconform32" -h >/dev/null 2>&1; then
-		"$B/aioconform32" -s $size -b "$backing@0" -p 64 -q 96 \
-			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-		result "aioconform (32-bit, FUSE)" $?
-	else
-		echo "NOTE: this kernel does not run i386 binaries; the 32-bit" \
-		     "suite runs in the VM stage below"
-	fi
-	kill -TERM "$(cat "$work/aiod.pid")"
-	i=0
-	while [ -f "$work/aiod.pid" ] && [ $i -lt 100 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	[ ! -f "$work/aiod.pid" ] && ! mountpoint -q "$mnt"
-	result "aiod stops on SIGTERM and unmounts" $?
+	result "aioconform, 32-bit, root" $?
+else
+	echo "NOTE: this kernel does not run i386 binaries; the 32-bit" \
+	     "suite runs in the VM stage below"
 fi
+
+stage "memory-lock permissions as $user"
+printf '# the later line overrides\n%s 4096\n%s 65536\n' "$user" "$user" \
+	>"$work/allow.conf"
+"$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot"
+result "aiolkinit loads an allowance of 65536 for $user" $?
+# shellcheck disable=SC2086
+as_user "$B/aioconform" $geometry -L 65536 "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+result "aioconform as $user with an allowance" $?
+printf '%s 0\n' "$user" >"$work/zero.conf"
+"$B/aiolkinit" -f "$work/zero.conf" "$mnt/rroot" &&
+	as_user "$B/aioconform" -L 0 -t perm -t mlock \
+		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+result "aioconform as $user with allowance 0 (disabled)" $?
+"$B/aiolkinit" --replace -f /dev/null "$mnt/rroot" &&
+	as_user "$B/aioconform" -L 0 -t perm "$mnt/rdsk/0s1"
+result "aioconform as $user with no entry (table replaced)" $?
+out=$(as_user "$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot" 2>&1)
+rc=$?
+echo "$out"
+[ $rc -ne 0 ] && echo "$out" | grep -q "permission denied"
+result "aiolkinit as $user is refused (EPERM)" $?
+stop_aiod
+result "aiod stops on SIGTERM and unmounts" $?
+
+stage "a device error reaches iostatus"
+dd if=/dev/zero of="$work/short.img" bs=1M count=16 status=none
+start_aiod --device "rdsk/short=$work/short.img"
+result "aiod starts on an image file" $?
+truncate -s 8M "$work/short.img"	# blocks from 16384 on now fail
+"$B/aioconform" -E 20000 -t data_device_error_in_iostatus \
+	"$mnt/rdsk/short"
+result "a read past the shrunken image reports an error" $?
+stop_aiod
+result "aiod stops on SIGTERM and unmounts" $?
 
 if [ -x test/vm/run-vm.sh ]; then
 	stage "CUSE front end and 32-bit clients in a qemu VM"
@@ -92,6 +152,5 @@ if [ -x test/vm/run-vm.sh ]; then
 fi
 
 stage "summary"
-if [ $failed -eq 0 ]; then echo "all test stages passed"; else
-	echo "$failed test stage(s) failed"; fi
+echo "stages: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,0 +1,274 @@
+#!/bin/sh
+# guest-check.sh -- the scoaio test script run inside the qemu VM by run-vm.sh
+# (busybox sh, as root, cwd /tmp; the static binaries aiod, aioconform,
+# aioconform32, aiolkinit, aioinfo, aiodemo and aiodemo32 are in /bin).  It
+# owns the tests this build machine's kernel cannot run: the CUSE front end
+# and 32-bit clients.  It puts a 64 MiB image in tmpfs behind a loop device
+# (busybox losetup cannot enable direct I/O and tmpfs has no O_DIRECT, but the
+# loop *block device* accepts O_DIRECT, with the usual alignment rules);
+# starts `aiod -f` with CUSE devices, waits for /dev/rdsk/0s1, runs the
+# conformance suite 64-bit and 32-bit without positional I/O (-P: CUSE ignores
+# file offsets), checks the nodes' owners and modes, loads a lock table with
+# aiolkinit and reads aioinfo through /dev/rroot, runs the suite as the
+# unprivileged user aiotest with an allowance and the sample program 64-bit
+# and 32-bit; stops aiod with SIGTERM and checks it exits 0 and removes its
+# nodes; then restarts it on the FUSE front end at /mnt/aio and runs the
+# 32-bit suite there with positional I/O.  Every stage prints a `=== VM stage`
+# header and a `--- NAME: ok` or `--- NAME: FAILED` line; the script exits 1
+# if any stage failed.  Set VM_DEBUG=1 (VM_APPEND="VM_DEBUG=1" for run-vm.sh)
+# to always print aiod's log.
+set -u
+
+size=67108864                  # the image and rdsk/0s1
+slice_off=33554432             # rdsk/0s2 = [32 MiB, 48 MiB)
+slice_size=16777216
+reqpp=64                       # NAIOREQPP
+req=96                         # NAIOREQ
+mnt=/mnt/aio
+img=/tmp/disk.img
+stage_timeout=${VM_STAGE_TIMEOUT:-300}
+failed=0
+aiod_pid=""
+aiod_log=""
+
+stage() {
+	read -r up _ </proc/uptime
+	printf '\n=== VM stage: %s  [guest uptime %ss]\n' "$*" "$up"
+}
+result() { # NAME STATUS
+	if [ "$2" -eq 0 ]; then
+		echo "--- $1: ok"
+	else
+		echo "--- $1: FAILED (status $2)"
+		failed=$((failed + 1))
+	fi
+}
+built() { # PROGRAM: is it in BINDIR (now /bin)?
+	if [ -x "/bin/$1" ] && [ ! -L "/bin/$1" ]; then return 0; fi
+	echo "$1 not built (not in the BINDIR given to run-vm.sh; see 'make static')"
+	return 1
+}
+alive() { # PID: running and not a zombie
+	[ -r "/proc/$1/stat" ] || return 1
+	read -r _ _ st _ <"/proc/$1/stat" || return 1
+	[ "$st" != Z ]
+}
+show_log() {
+	[ -n "$aiod_log" ] && [ -s "$aiod_log" ] || return 0
+	echo "----- $aiod_log"
+	sed 's/^/  | /' "$aiod_log"
+	echo "-----"
+}
+wait_for() { # PATH SECONDS: wait until PATH exists while aiod runs
+	n=$(($2 * 10))
+	while [ ! -e "$1" ]; do
+		if ! alive "$aiod_pid"; then
+			echo "aiod exited before $1 appeared"
+			return 1
+		fi
+		n=$((n - 1))
+		if [ $n -le 0 ]; then
+			echo "timed out after $2 s waiting for $1"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+start_aiod() { # LOGNAME AIOD-ARGS...: start aiod -f in the background
+	aiod_log=/tmp/$1.log
+	shift
+	echo "+ aiod -f $*"
+	aiod -f "$@" 2>"$aiod_log" &
+	aiod_pid=$!
+}
+stop_aiod() { # SIGTERM, wait up to 20 s; returns aiod's exit status
+	[ -n "$aiod_pid" ] || return 1
+	kill -TERM "$aiod_pid" 2>/dev/null
+	n=200
+	while alive "$aiod_pid" && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if alive "$aiod_pid"; then
+		echo "aiod did not exit within 20 s of SIGTERM; killing it"
+		kill -KILL "$aiod_pid" 2>/dev/null
+		wait "$aiod_pid" 2>/dev/null
+		aiod_pid=""
+		return 1
+	fi
+	wait "$aiod_pid"
+	rc=$?
+	aiod_pid=""
+	[ $rc -eq 0 ] || echo "aiod exited with status $rc after SIGTERM"
+	return $rc
+}
+run() { # NAME COMMAND...: one test stage with a time limit
+	name=$1
+	shift
+	echo "+ $*"
+	timeout "$stage_timeout" "$@"
+	rc=$?
+	[ $rc -ne 143 ] || echo "$name: killed after ${stage_timeout}s"
+	result "$name" $rc
+	[ $rc -eq 0 ] || show_log
+}
+
+stage "backing store: 64 MiB image in tmpfs behind a loop device"
+loop=""
+if dd if=/dev/zero of="$img" bs=1M count=$((size / 1048576)) 2>/dev/null &&
+	loop=$(losetup -f) && losetup "$loop" "$img"; then
+	echo "backing store: $loop over $img (tmpfs, buffered; $loop itself takes O_DIRECT)"
+	result "backing store" 0
+else
+	result "backing store" 1
+	echo "cannot set up the backing store; giving up"
+	exit 1
+fi
+
+# rroot keeps the default owner and mode (root, disk, 0660); the others
+# are opened by the unprivileged user aiotest too.
+devices="--device rroot=$loop,size=$slice_size --device rdsk/0s1=$loop,mode=0666"
+devices="$devices --device rdsk/0s2=$loop,offset=$slice_off,size=$slice_size,owner=aiotest,mode=0600"
+conform_args="-s $size -b $loop@0 -S $slice_size -B $loop@$slice_off -p $reqpp -q $req"
+
+stage "CUSE front end: start aiod"
+cuse_up=1
+if built aiod; then
+	# shellcheck disable=SC2086 # word splitting of the device list is intended
+	start_aiod aiod-cuse -o NAIOREQPP=$reqpp -o NAIOREQ=$req $devices
+	if wait_for /dev/rdsk/0s1 20 && wait_for /dev/rdsk/0s2 5 && wait_for /dev/rroot 5; then
+		ls -l /dev/rroot /dev/rdsk
+		cuse_up=0
+	fi
+fi
+result "aiod starts (CUSE)" $cuse_up
+[ $cuse_up -eq 0 ] || show_log
+
+for prog in aioconform aioconform32; do
+	stage "CUSE front end: $prog"
+	if ! built "$prog"; then
+		result "$prog (CUSE)" 1
+	elif [ $cuse_up -ne 0 ]; then
+		echo "(aiod is not running)"
+		result "$prog (CUSE)" 1
+	else
+		# shellcheck disable=SC2086
+		run "$prog (CUSE)" "$prog" -P $conform_args /dev/rdsk/0s1 /dev/rdsk/0s2
+	fi
+done
+
+node_mode() { # PATH: "mode owner group" of a device node
+	stat -c '%A %U %G' "$1"
+}
+expect_node() { # PATH MODE OWNER GROUP
+	got=$(node_mode "$1")
+	echo "$1: $got"
+	[ "$got" = "$2 $3 $4" ]
+}
+as_aiotest() { # COMMAND...: run as the unprivileged user aiotest
+	su -s /bin/sh aiotest -c "$*"
+}
+
+if [ $cuse_up -eq 0 ]; then
+	stage "CUSE front end: device nodes carry the configured owner and mode"
+	expect_node /dev/rroot crw-rw---- root disk &&
+		expect_node /dev/rdsk/0s1 crw-rw-rw- root disk &&
+		expect_node /dev/rdsk/0s2 crw------- aiotest disk
+	result "CUSE node owner, group and mode" $?
+
+	stage "CUSE front end: aiolkinit and aioinfo through /dev/rroot"
+	printf 'aiotest 4096\naiotest 65536\n' >/tmp/aiomemlock.conf
+	aiolkinit -f /tmp/aiomemlock.conf && aioinfo | tee /tmp/aioinfo.out &&
+		grep -q "lock table (NAIOLOCKTBL) .* 1 used" /tmp/aioinfo.out
+	result "aiolkinit and aioinfo on /dev/rroot" $?
+	out=$(as_aiotest aioinfo /dev/rroot 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc -ne 0 ] && echo "$out" | grep -q "Permission denied"
+	result "aiotest may not open /dev/rroot (root disk 0660)" $?
+	out=$(as_aiotest aiolkinit -f /tmp/aiomemlock.conf /dev/rdsk/0s1 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc -ne 0 ] && echo "$out" | grep -q "permission denied: only root"
+	result "aiolkinit as aiotest is refused by aiod (EPERM)" $?
+
+	stage "CUSE front end: aioconform as aiotest with an allowance"
+	# shellcheck disable=SC2086
+	run "aioconform as aiotest (CUSE)" su -s /bin/sh aiotest -c \
+		"aioconform -P -L 65536 -s $size -S $slice_size -p $reqpp -q $req /dev/rdsk/0s1 /dev/rdsk/0s2"
+
+	for prog in aiodemo aiodemo32; do
+		stage "CUSE front end: the sample SCO program $prog"
+		if built "$prog"; then
+			run "$prog (CUSE)" "$prog" /dev/rdsk/0s1 512
+		else
+			result "$prog (CUSE)" 1
+		fi
+	done
+fi
+
+if [ $cuse_up -eq 0 ]; then
+	stage "CUSE front end: aiod stops on SIGTERM"
+	stop_aiod
+	rc=$?
+	if [ $rc -eq 0 ] && [ -e /dev/rdsk/0s1 ]; then
+		sleep 1 # devtmpfs removes the node asynchronously
+		if [ -e /dev/rdsk/0s1 ]; then
+			echo "/dev/rdsk/0s1 still exists after aiod exited"
+			rc=1
+		fi
+	fi
+	result "aiod stops (CUSE)" $rc
+	[ $rc -eq 0 ] || show_log
+fi
+[ "${VM_DEBUG:-0}" != 1 ] || show_log
+
+stage "FUSE front end: start aiod --fuse $mnt"
+fuse_up=1
+if [ -n "$aiod_pid" ]; then
+	echo "the CUSE aiod is still running; not starting another"
+elif built aiod; then
+	mkdir -p "$mnt"
+	# shellcheck disable=SC2086
+	start_aiod aiod-fuse --fuse "$mnt" -o NAIOREQPP=$reqpp -o NAIOREQ=$req $devices
+	if wait_for "$mnt/rdsk/0s1" 20; then
+		ls -l "$mnt" "$mnt/rdsk"
+		fuse_up=0
+	fi
+fi
+result "aiod starts (FUSE)" $fuse_up
+[ $fuse_up -eq 0 ] || show_log
+
+stage "FUSE front end: aioconform32 (i386 client; the build host cannot run it)"
+if ! built aioconform32; then
+	result "aioconform32 (FUSE)" 1
+elif [ $fuse_up -ne 0 ]; then
+	echo "(aiod is not running)"
+	result "aioconform32 (FUSE)" 1
+else
+	# shellcheck disable=SC2086
+	run "aioconform32 (FUSE)" aioconform32 $conform_args "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+fi
+
+if [ $fuse_up -eq 0 ]; then
+	stage "FUSE front end: aiod stops on SIGTERM and unmounts"
+	stop_aiod
+	rc=$?
+	if grep -q " $mnt " /proc/mounts; then
+		echo "$mnt is still mounted after aiod exited"
+		rc=1
+	fi
+	result "aiod stops (FUSE)" $rc
+	[ $rc -eq 0 ] || show_log
+fi
+[ "${VM_DEBUG:-0}" != 1 ] || show_log
+
+stage "summary"
+[ -z "$aiod_pid" ] || stop_aiod >/dev/null
+losetup -d "$loop" 2>/dev/null
+if [ $failed -eq 0 ]; then
+	echo "all VM stages passed"
+	exit 0
+fi
+echo "$failed VM stage(s) failed"
+exit 1
