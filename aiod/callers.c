@@ -108,7 +108,8 @@ static bool image_replaced(const struct caller *c)
 
 void caller_release_if_idle(struct caller *c)
 {
-	if (c->exited && c->nreq == 0 && c->lock_files == 0)
+	if (c->exited && c->nreq == 0 && c->lock_files == 0 &&
+	    c->pio_busy == 0)
 		free_caller(c);
 }
 
@@ -134,7 +135,6 @@ void callers_shutdown(void)
 			close(c->pidfd);
 			close(c->memfd);
 		}
-		c->lock_users = 0;
 		lock_release(c);
 		forget_tids_of(c);
 		free_caller(c);
@@ -165,9 +165,14 @@ static pid_t read_tgid(pid_t tid)
 
 static struct caller *find_by_tgid(pid_t tid, pid_t tgid)
 {
-	for (struct caller *c = caller_list; c; c = c->next)
-		if (!c->exited && c->tgid == tgid && same_process(tid, tgid))
+	for (struct caller *c = caller_list; c; c = c->next) {
+		if (c->exited || c->tgid != tgid || !same_process(tid, tgid))
+			continue;
+		if (!image_replaced(c))
 			return c;
+		retire(c);	/* exec'd since its other threads did AIO */
+		return NULL;
+	}
 	return NULL;
 }
 

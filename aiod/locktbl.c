@@ -15,6 +15,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* A lock's mapped bounce memory, shared by its transfers in flight. */
+struct lock_memory {
+	void *base;
+	size_t len;
+	unsigned users;		/* transfers using it */
+	bool released;		/* its lock has ended */
+};
+
 struct allowance {
 	uid_t uid;
 	uint64_t bytes;		/* from the table */
@@ -23,15 +31,17 @@ struct allowance {
 };
 
 static struct allowance *table;
-static size_t nused, capacity, nlisted;
+static size_t nused, slots, capacity, nlisted;
 static unsigned nlocks;
 static uint64_t locked_bytes;
 
-int locktbl_init(unsigned entries)
+int locktbl_init(unsigned entries, unsigned users)
 {
 	capacity = entries;
-	/* Usage may also be tracked for users whose entry was dropped. */
-	table = calloc(2 * (size_t)entries, sizeof(*table));
+	/* Besides the listed users, those whose entry was dropped while
+	 * they hold locks: at most one per process doing AIO. */
+	slots = (size_t)entries + users;
+	table = calloc(slots, sizeof(*table));
 	return table ? 0 : -1;
 }
 
@@ -58,7 +68,7 @@ static void drop_if_unused(struct allowance *a)
 
 int locktbl_load(const struct lock_entry *e, size_t n, bool replace)
 {
-	size_t listed_after = replace ? 0 : nlisted, slots_after = nused;
+	size_t listed_after = replace ? 0 : nlisted;
 
 	/* Count first: the table changes completely or not at all. */
 	for (size_t i = 0; i < n; i++) {
@@ -71,10 +81,8 @@ int locktbl_load(const struct lock_entry *e, size_t n, bool replace)
 			continue;
 		if (!a || !a->listed || replace)
 			listed_after++;
-		if (!a)
-			slots_after++;
 	}
-	if (listed_after > capacity || slots_after > 2 * capacity)
+	if (listed_after > capacity)
 		return ENOSPC;
 	if (replace)
 		for (size_t i = nused; i-- > 0;) {
@@ -142,7 +150,8 @@ int lock_acquire(struct caller *c)
 	uint64_t base = c->lock_addr & ~(uint64_t)(AIO_PAGE - 1);
 	size_t len = (size_t)((c->lock_addr + c->lock_size - base +
 			       AIO_PAGE - 1) & ~(uint64_t)(AIO_PAGE - 1));
-	void *mem;
+	struct lock_memory *m;
+	int e;
 
 	if (!reserve(c->uid, c->lock_size)) {
 		log_info("pid %d (uid %u): DKIOCMLOCK of %llu bytes accepted "
@@ -151,46 +160,52 @@ int lock_acquire(struct caller *c)
 			 (unsigned long long)c->lock_size);
 		return 0;
 	}
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (mem == MAP_FAILED || mlock(mem, len)) {
-		int e = errno;
-
-		if (mem != MAP_FAILED)
-			munmap(mem, len);
-		unreserve(c->uid, c->lock_size);
-		log_warn("pid %d: cannot lock %zu bytes for AIO: %s",
-			 (int)c->tgid, len, strerror(e));
-		return ENOMEM;
+	m = calloc(1, sizeof(*m));
+	if (m) {
+		m->len = len;
+		m->base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+			       -1, 0);
+		if (m->base != MAP_FAILED && mlock(m->base, len) == 0) {
+			c->lock_mem = m;
+			c->lock_held = true;
+			nlocks++;
+			locked_bytes += c->lock_size;
+			return 0;
+		}
 	}
-	c->lock_mem = mem;
-	c->lock_mem_len = len;
-	c->lock_held = true;
-	nlocks++;
-	locked_bytes += c->lock_size;
-	return 0;
+	e = errno;
+	if (m && m->base != MAP_FAILED)
+		munmap(m->base, len);
+	free(m);
+	unreserve(c->uid, c->lock_size);
+	log_warn("pid %d: cannot lock %zu bytes for AIO: %s", (int)c->tgid,
+		 len, strerror(e));
+	return ENOMEM;
 }
 
-void *lock_buffer(struct caller *c, uint64_t maddr)
+void *lock_buffer(struct caller *c, uint64_t maddr, struct lock_memory **mem)
 {
-	c->lock_users++;
-	return (char *)c->lock_mem +
+	struct lock_memory *m = c->lock_mem;
+
+	m->users++;
+	*mem = m;
+	return (char *)m->base +
 	       (maddr - (c->lock_addr & ~(uint64_t)(AIO_PAGE - 1)));
 }
 
-static void unmap_if_unused(struct caller *c)
+static void free_if_unused(struct lock_memory *m)
 {
-	if (!c->lock_held && c->lock_mem && c->lock_users == 0) {
-		munmap(c->lock_mem, c->lock_mem_len);
-		c->lock_mem = NULL;
-		c->lock_mem_len = 0;
+	if (m->released && m->users == 0) {
+		munmap(m->base, m->len);
+		free(m);
 	}
 }
 
-void lock_buffer_done(struct caller *c)
+void lock_buffer_done(struct lock_memory *m)
 {
-	c->lock_users--;
-	unmap_if_unused(c);
+	m->users--;
+	free_if_unused(m);
 }
 
 void lock_release(struct caller *c)
@@ -200,7 +215,9 @@ void lock_release(struct caller *c)
 		nlocks--;
 		locked_bytes -= c->lock_size;
 		c->lock_held = false;
-		unmap_if_unused(c);
+		c->lock_mem->released = true;
+		free_if_unused(c->lock_mem);
+		c->lock_mem = NULL;
 	}
 	c->lock_addr = c->lock_size = 0;
 }

@@ -8,9 +8,10 @@
 #include "aiod/aiod.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 
-static void setup(void) { ck_assert_int_eq(locktbl_init(3), 0); }
+static void setup(void) { ck_assert_int_eq(locktbl_init(3, 4), 0); }
 static void teardown(void) { locktbl_shutdown(); }
 
 static struct caller process(uid_t uid, uint64_t addr, uint64_t size)
@@ -105,22 +106,77 @@ START_TEST(allowance_shared_by_a_users_processes)
 }
 END_TEST
 
+static bool mapped(const void *p)
+{
+	unsigned char vec;
+
+	return mincore((void *)((uintptr_t)p & ~(uintptr_t)4095), 4096,
+		       &vec) == 0;
+}
+
 START_TEST(lock_buffer_keeps_alignment)
 {
 	struct caller c = process(0, 0x10200, 8192);
+	struct lock_memory *m;
 	char *b;
 
 	ck_assert_int_eq(lock_acquire(&c), 0);
-	b = lock_buffer(&c, 0x11000);
+	b = lock_buffer(&c, 0x11000, &m);
 	ck_assert_uint_eq((uintptr_t)b % 4096, 0);
-	b[4095] = 1;				/* mapped */
-	lock_buffer_done(&c);
-	b = lock_buffer(&c, 0x10200);
+	b[4095] = 1;
+	lock_buffer_done(m);
+	b = lock_buffer(&c, 0x10200, &m);
 	ck_assert_uint_eq((uintptr_t)b % 4096, 0x200);
 	lock_release(&c);
-	ck_assert_ptr_nonnull(c.lock_mem);	/* still in use */
-	lock_buffer_done(&c);
-	ck_assert_ptr_null(c.lock_mem);		/* unmapped after */
+	ck_assert(mapped(b));		/* a transfer still uses it */
+	lock_buffer_done(m);
+	ck_assert(!mapped(b));		/* unmapped after */
+}
+END_TEST
+
+START_TEST(new_lock_while_old_memory_in_use)
+{
+	struct caller c = process(0, 0x10000, 4096);
+	struct lock_memory *old, *cur;
+	char *a, *b;
+
+	ck_assert_int_eq(lock_acquire(&c), 0);
+	a = lock_buffer(&c, 0x10000, &old);
+	lock_release(&c);		/* its file closed; a transfer runs */
+	c = process(0, 0x40000, 4096);
+	ck_assert_int_eq(lock_acquire(&c), 0);
+	b = lock_buffer(&c, 0x40000, &cur);
+	ck_assert(mapped(a) && mapped(b));
+	lock_buffer_done(old);
+	ck_assert(!mapped(a));		/* the old memory goes */
+	ck_assert(mapped(b));
+	lock_buffer_done(cur);
+	lock_release(&c);
+	ck_assert(!mapped(b));
+}
+END_TEST
+
+START_TEST(replace_keeps_room_for_users_holding_locks)
+{
+	struct lock_entry a[] = { { 1, 8192 }, { 2, 8192 }, { 3, 8192 } };
+	struct lock_entry b[] = { { 4, 1 }, { 5, 1 }, { 6, 1 } };
+	struct lock_entry c[] = { { 7, 1 }, { 8, 1 }, { 9, 1 } };
+	struct caller p[3] = { process(1, 0x10000, 4096),
+			       process(2, 0x10000, 4096),
+			       process(3, 0x10000, 4096) };
+
+	ck_assert_int_eq(locktbl_load(a, 3, false), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(lock_acquire(&p[i]), 0);
+		ck_assert(p[i].lock_held);
+	}
+	/* Users 1-3 keep their locks but leave the table. */
+	ck_assert_int_eq(locktbl_load(b, 3, true), 0);
+	ck_assert_uint_eq(locktbl_entries(), 3);
+	ck_assert_int_eq(locktbl_load(c, 3, true), 0);
+	ck_assert_uint_eq(locktbl_entries(), 3);
+	for (int i = 0; i < 3; i++)
+		lock_release(&p[i]);
 }
 END_TEST
 
@@ -137,6 +193,8 @@ Suite *locktbl_suite(void)
 	tcase_add_test(tc, no_entry_or_zero_locks_nothing);
 	tcase_add_test(tc, allowance_shared_by_a_users_processes);
 	tcase_add_test(tc, lock_buffer_keeps_alignment);
+	tcase_add_test(tc, new_lock_while_old_memory_in_use);
+	tcase_add_test(tc, replace_keeps_room_for_users_holding_locks);
 	suite_add_tcase(s, tc);
 	return s;
 }
