@@ -41,24 +41,49 @@ unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
                   aiolkinit/memlock_conf.c
 unit-tests_LIBS = -laio $(FUSE_LIBS) $(CHECK_LIBS)
 aiodemo_SRCS    = examples/aiodemo.c
+scodb_SRCS      = examples/scodb.c
+libasync_SRCS   = libasync/libasync.c libasync/devmap.c
 aiobench_SRCS   = bench/aiobench.c
 aiobench_LIBS   = -laio
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo aiobench
+PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients.
-STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo
-STATIC32_PROGRAMS = aioconform aiodemo
+STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb
+STATIC32_PROGRAMS = aioconform aiodemo scodb
+# Clients also linked with libasync.a (as a recompiled program would be).
+LIBASYNC_PROGRAMS = aioconform scodb
 
 .PHONY: all deps check static demo bench install clean
-all: $(addprefix $(B)/,$(PROGRAMS))
+all: $(addprefix $(B)/,$(PROGRAMS)) $(LIBASYNC)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(FUSE_CFLAGS) $(CHECK_CFLAGS) \
 	      -MMD -MP -c $< -o $@
+
+# libasync: position-independent objects for the shared library and the
+# archive alike, 64-bit and i386.
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+$(B)/pic32/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+$(B)/libasync.so: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS))
+	$(CC) -shared -Wl,-soname,libasync.so.1 $(LDFLAGS) $^ -o $@
+$(B)/libasync.a: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS))
+	rm -f $@ && ar rcs $@ $^
+$(B)/lib32/libasync.so: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -shared -Wl,-soname,libasync.so.1 $^ -o $@
+$(B)/lib32/libasync.a: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
+           $(B)/lib32/libasync.a
 
 define program
 $(B)/$(1): $(call obj,$($(1)_SRCS))
@@ -80,8 +105,16 @@ $(B)/static/%32: $$($$*_SRCS)
 	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
 	      $(CHECK32_STATIC_LIBS)
 
+$(B)/static/%-libasync: $$(call obj,$$($$*_SRCS)) $(B)/libasync.a
+	$(CC) -static $(CFLAGS) $^ -o $@ $($*_LIBS)
+$(B)/static/%-libasync32: $$($$*_SRCS) $(B)/lib32/libasync.a
+	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
+	      $(CHECK32_STATIC_LIBS)
+
 static: $(addprefix $(B)/static/,$(STATIC_PROGRAMS)) \
-        $(patsubst %,$(B)/static/%32,$(STATIC32_PROGRAMS))
+        $(patsubst %,$(B)/static/%32,$(STATIC32_PROGRAMS)) \
+        $(patsubst %,$(B)/static/%-libasync,$(LIBASYNC_PROGRAMS)) \
+        $(patsubst %,$(B)/static/%-libasync32,$(LIBASYNC_PROGRAMS))
 
 deps:
 	@sh scripts/install-deps.sh
@@ -115,4 +148,4 @@ install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/pic $(B)/pic32 -name '*.d' 2>/dev/null)

@@ -10,7 +10,7 @@
 
 #include <string.h>
 #include <sys/async.h>
-#include <scoaio/admin.h>
+#include <scoaio/ioctl.h>
 
 /* i386 layouts of the <sys/async.h> structures. */
 struct asyncmlock32 {
@@ -50,7 +50,9 @@ _Static_assert(sizeof(long) == 8 && sizeof(void *) == 8,
 
 /* The admin structures have one layout for both ABIs. */
 _Static_assert(sizeof(struct aio_info) == 64 && sizeof(struct aio_devinfo) ==
-	       184 && sizeof(struct aio_lktbl) == 16008, "admin.h layout");
+	       184 && sizeof(struct aio_lktbl) == 16008 &&
+	       sizeof(struct aio_seek) == 16 && sizeof(struct aio_pio) == 24,
+	       "scoaio/ioctl.h layout");
 
 struct aio_cmd abi_decode(unsigned int cmd, bool compat_caller)
 {
@@ -75,6 +77,11 @@ struct aio_cmd abi_decode(unsigned int cmd, bool compat_caller)
 		{ AIOC_INFO, BOTH, AIO_OP_INFO, 0, sizeof(struct aio_info) },
 		{ AIOC_DEVINFO, BOTH, AIO_OP_DEVINFO,
 		  sizeof(struct aio_devinfo), sizeof(struct aio_devinfo) },
+		{ AIOC_IDENT, BOTH, AIO_OP_IDENT, 0, sizeof(struct aio_ident) },
+		{ AIOC_SEEK, BOTH, AIO_OP_SEEK, sizeof(struct aio_seek),
+		  sizeof(struct aio_seek) },
+		{ AIOC_PREAD, BOTH, AIO_OP_PREAD, sizeof(struct aio_pio), 0 },
+		{ AIOC_PWRITE, BOTH, AIO_OP_PWRITE, sizeof(struct aio_pio), 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

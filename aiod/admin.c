@@ -1,5 +1,5 @@
 /*
- * admin.c -- the administrative ioctls of scoaio/admin.h, served on every
+ * admin.c -- the administrative ioctls of scoaio/ioctl.h, served on every
  * aiod device: loading the lock permission table (root only, judged by the
  * uid the kernel reports for the caller) and aioinfo's figures, global and
  * per device, read from the live counters so they are exact.
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <scoaio/admin.h>
+#include <scoaio/ioctl.h>
 
 static struct device *devices;
 static size_t ndevices;

@@ -97,9 +97,13 @@ enum aio_op {
 	AIO_OP_MLOCK,
 	AIO_OP_ASTRT,
 	AIO_OP_ASTAT,
-	AIO_OP_LKTBL_LOAD,	/* scoaio/admin.h */
+	AIO_OP_LKTBL_LOAD,	/* scoaio/ioctl.h */
 	AIO_OP_INFO,
 	AIO_OP_DEVINFO,
+	AIO_OP_IDENT,		/* libasync's positional I/O */
+	AIO_OP_SEEK,
+	AIO_OP_PREAD,
+	AIO_OP_PWRITE,
 };
 
 /* An ioctl command decoded: which operation and in which ABI. */
@@ -152,10 +156,9 @@ struct caller {
 	uint64_t lock_addr;	/* DKIOCMLOCK region, lock_size 0 = none */
 	uint64_t lock_size;
 	bool lock_held;		/* locked: the region restricts transfers */
-	void *lock_mem;		/* locked bounce memory for the region */
-	size_t lock_mem_len;
-	unsigned lock_users;	/* transfers in flight through lock_mem */
+	struct lock_memory *lock_mem;	/* bounce memory of a held lock */
 	unsigned lock_files;	/* open files the region was declared on */
+	unsigned pio_busy;	/* positional transfers in flight for it */
 	struct loop_source exit_watch;	/* on pidfd */
 	struct caller *next;		/* in the caller list */
 };
@@ -182,7 +185,8 @@ struct lock_entry {
 	uint64_t bytes;
 };
 
-int locktbl_init(unsigned entries);
+/* entries: NAIOLOCKTBL; users: the most users that can hold locks. */
+int locktbl_init(unsigned entries, unsigned users);
 void locktbl_shutdown(void);
 /* Add or revise entries (a later one for the same uid wins); replace
  * drops the others.  0, or ENOSPC (more than NAIOLOCKTBL; no change). */
@@ -193,10 +197,12 @@ uint64_t locks_bytes(void);
 /* Lock c's declared region if the table lets c's user: 0 (locked, or
  * not permitted and so not locked) or ENOMEM. */
 int lock_acquire(struct caller *c);
-/* Bounce memory for a transfer at maddr inside c's locked region; give
- * it back with lock_buffer_done(). */
-void *lock_buffer(struct caller *c, uint64_t maddr);
-void lock_buffer_done(struct caller *c);
+/* Bounce memory for a transfer at maddr inside c's locked region; the
+ * transfer holds *mem until it gives it back with lock_buffer_done(), so
+ * the memory outlives a lock released meanwhile. */
+void *lock_buffer(struct caller *c, uint64_t maddr,
+		  struct lock_memory **mem);
+void lock_buffer_done(struct lock_memory *mem);
 /* Drop c's lock and region (exit, or last declaring file closed). */
 void lock_release(struct caller *c);
 
@@ -293,7 +299,7 @@ void engine_start_accepted(void);
 
 struct fuse_req;
 void admin_init(struct device *devs, size_t ndevs);
-/* The admin ioctls of scoaio/admin.h; each replies to req. */
+/* The admin ioctls of scoaio/ioctl.h; each replies to req. */
 void admin_lktbl_load(struct fuse_req *req, const void *in);
 void admin_info(struct fuse_req *req);
 void admin_devinfo(struct fuse_req *req, const void *in);

@@ -90,6 +90,11 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 		return -1;
 	}
 	total -= total % AIO_BLOCK;
+	if (total == 0) {
+		snprintf(err, errlen, "%s is empty", spec->path);
+		close(fd);
+		return -1;
+	}
 	if (spec->offset >= total ||
 	    (spec->size && spec->size > total - spec->offset)) {
 		snprintf(err, errlen, "%s: slice offset %llu size %llu lies "

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <scoaio/admin.h>
+#include <scoaio/ioctl.h>
 
 static const struct {
 	const char *name;

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/async.h>
+#include <unistd.h>
+#include <scoaio/ioctl.h>
 
 /* One DKIOCASTRT, from start until DKIOCASTAT returns its status. */
 struct aio_request {
@@ -25,18 +27,26 @@ struct aio_request {
 	struct aio_file *file;
 	struct caller *caller;
 	uint64_t maddr;
-	bool locked_buffer;		/* io.buf is in the caller's lock */
+	struct lock_memory *lock_mem;	/* io.buf is in it, else the pool */
 	struct status status;
 	struct aio_request *next_done;
 };
 
-/* One plain read() or write() in flight. */
+/* Who a plain transfer answers: the kernel's read/write reply, or an
+ * ioctl result with the data in or from the memory of 'caller'. */
+struct plain_target {
+	struct caller *caller;		/* NULL: read()/write() */
+	uint64_t addr;
+};
+
+/* One plain or positional transfer in flight. */
 struct plain_io {
 	struct backend_io io;		/* first: done() gets &io */
 	struct aio_file *file;
 	fuse_req_t req;
 	size_t skip;			/* unaligned read: bytes to drop */
 	size_t want;			/* bytes the caller asked for */
+	struct plain_target target;
 };
 
 /* A flush or release reply waiting for the file's transfers to end. */
@@ -249,8 +259,8 @@ static void request_done(struct backend_io *io, long result)
 			}
 		}
 	}
-	if (r->locked_buffer)
-		lock_buffer_done(r->caller);
+	if (r->lock_mem)
+		lock_buffer_done(r->lock_mem);
 	else
 		bufpool_put(io->buf);
 	r->next_done = NULL;
@@ -345,8 +355,8 @@ static int do_start(fuse_req_t req, struct aio_file *f,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return EAGAIN;
-	r->locked_buffer = c->lock_held;
-	buf = r->locked_buffer ? lock_buffer(c, rq->maddr) : bufpool_get();
+	buf = c->lock_held ? lock_buffer(c, rq->maddr, &r->lock_mem)
+			   : bufpool_get();
 	if (!buf) {
 		free(r);
 		return EAGAIN;
@@ -433,6 +443,236 @@ static void do_status(fuse_req_t req, struct aio_file *f, bool compat,
 	fuse_reply_ioctl(req, 0, out, abi_put_statuses(out, compat, st, n));
 }
 
+/* ---- plain and positional transfers ----------------------------------
+ *
+ * read() and write() on a device, and libasync's AIOC_PREAD and
+ * AIOC_PWRITE, which move data straight between the partition and the
+ * caller's memory at an offset of their own.  Both go through the same
+ * backend with a buffer of their own; only the reply differs.
+ */
+
+static void reply_count(fuse_req_t req, const struct plain_target *t,
+			bool write, const void *data, size_t n)
+{
+	if (t->caller)
+		fuse_reply_ioctl(req, (int)n, NULL, 0);
+	else if (write)
+		fuse_reply_write(req, n);
+	else
+		fuse_reply_buf(req, data, n);
+}
+
+static void plain_done(struct backend_io *io, long result)
+{
+	struct plain_io *p = (struct plain_io *)io;
+	struct caller *c = p->target.caller;
+
+	count_transfer(io->dev, io->write, result, io->len);
+	if (result < 0) {
+		fuse_reply_err(p->req, (int)-result);
+	} else {
+		size_t got = io->write ? (size_t)result :
+			     (size_t)result > p->skip ? (size_t)result - p->skip
+						      : 0;
+		const char *data = (const char *)io->buf + p->skip;
+		int err = 0;
+
+		if (got > p->want)
+			got = p->want;
+		if (c && !io->write && got)
+			err = caller_write(c, p->target.addr, data, got);
+		if (err)
+			fuse_reply_err(p->req, EFAULT);
+		else
+			reply_count(p->req, &p->target, io->write, data, got);
+	}
+	if (c) {
+		c->pio_busy--;
+		caller_release_if_idle(c);
+	}
+	transfer_ended(p->file);
+	free(io->buf);
+	free(p);
+}
+
+/* Transfer [start, start+len) (aligned); a read delivers want bytes from
+ * skip on.  Writes take their data from 'data' or from the target. */
+static void plain_submit(fuse_req_t req, struct aio_file *f, bool write,
+			 uint64_t start, size_t len, size_t skip, size_t want,
+			 const char *data, const struct plain_target *t)
+{
+	struct plain_io *p = calloc(1, sizeof(*p));
+	void *buf = NULL;
+
+	if (!p || posix_memalign(&buf, AIO_PAGE, len)) {
+		free(p);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (write && t->caller) {
+		if (caller_read(t->caller, t->addr, buf, len)) {
+			free(buf);
+			free(p);
+			fuse_reply_err(req, EFAULT);
+			return;
+		}
+	} else if (write) {
+		memcpy(buf, data, len);
+	}
+	*p = (struct plain_io){
+		.io = { .dev = f->dev, .write = write, .offset = start,
+			.len = len, .buf = buf, .done = plain_done },
+		.file = f, .req = req, .skip = skip, .want = want,
+		.target = *t,
+	};
+	if (t->caller)
+		t->caller->pio_busy++;
+	transfer_started(f);
+	backend_submit(&p->io);
+	backend_flush();
+}
+
+static void plain_read(fuse_req_t req, struct aio_file *f, uint64_t at,
+		       size_t size, const struct plain_target *t)
+{
+	uint64_t start, end;
+
+	if (at >= f->dev->size || size == 0) {
+		reply_count(req, t, false, NULL, 0);
+		return;
+	}
+	if (size > f->dev->size - at)
+		size = (size_t)(f->dev->size - at);
+	start = at - at % AIO_BLOCK;
+	end = (at + size + AIO_BLOCK - 1) / AIO_BLOCK * AIO_BLOCK;
+	plain_submit(req, f, false, start, (size_t)(end - start),
+		     (size_t)(at - start), size, NULL, t);
+}
+
+/* A raw disk's write rules: 0 and the size to write (clipped at the end
+ * of the partition, 0 for an empty write), or an errno. */
+static int plain_write_size(const struct aio_file *f, uint64_t at,
+			    size_t *size)
+{
+	if (at % AIO_BLOCK || *size % AIO_BLOCK)
+		return EINVAL;
+	if (*size && at >= f->dev->size)
+		return ENOSPC;
+	if (*size > f->dev->size - at)
+		*size = (size_t)(f->dev->size - at);
+	return 0;
+}
+
+static void plain_write(fuse_req_t req, struct aio_file *f, uint64_t at,
+			size_t size, const char *data,
+			const struct plain_target *t)
+{
+	int err = plain_write_size(f, at, &size);
+
+	if (err)
+		fuse_reply_err(req, err);
+	else if (size == 0)
+		reply_count(req, t, true, NULL, 0);
+	else
+		plain_submit(req, f, true, at, size, 0, size, data, t);
+}
+
+/* Where read() or write() starts: the kernel's offset, or (CUSE) the
+ * position kept for the open file, which moves past what is accepted. */
+static uint64_t take_position(struct aio_file *f, int64_t offset,
+			      size_t size, bool write)
+{
+	uint64_t at;
+
+	if (offset != ENGINE_FILE_POSITION)
+		return (uint64_t)offset;
+	at = f->position;
+	if (write ? plain_write_size(f, at, &size) == 0
+		  : at < f->dev->size) {
+		if (!write && size > f->dev->size - at)
+			size = (size_t)(f->dev->size - at);
+		f->position += size;
+	}
+	return at;
+}
+
+void engine_read(fuse_req_t req, struct aio_file *f, size_t size,
+		 int64_t offset)
+{
+	static const struct plain_target to_reply;
+	uint64_t at = take_position(f, offset, size, false);
+
+	plain_read(req, f, at, size, &to_reply);
+}
+
+void engine_write(fuse_req_t req, struct aio_file *f, const char *buf,
+		  size_t size, int64_t offset)
+{
+	static const struct plain_target from_request;
+	uint64_t at = take_position(f, offset, size, true);
+
+	plain_write(req, f, at, size, buf, &from_request);
+}
+
+static void do_ident(fuse_req_t req, struct aio_file *f)
+{
+	struct aio_ident id = { AIO_IDENT_MAGIC, 1, f->dev->size };
+
+	fuse_reply_ioctl(req, 0, &id, sizeof(id));
+}
+
+static void do_seek(fuse_req_t req, struct aio_file *f, const void *in)
+{
+	struct aio_seek sk;
+	int64_t base;
+
+	memcpy(&sk, in, sizeof(sk));
+	switch (sk.whence) {
+	case SEEK_SET: base = 0; break;
+	case SEEK_CUR: base = (int64_t)f->position; break;
+	case SEEK_END: base = (int64_t)f->dev->size; break;
+	default: fuse_reply_err(req, EINVAL); return;
+	}
+	if (sk.offset < -base || sk.offset > (int64_t)f->dev->size - base) {
+		fuse_reply_err(req, EINVAL);	/* as block devices do */
+		return;
+	}
+	f->position = (uint64_t)(base + sk.offset);
+	sk.offset = (int64_t)f->position;
+	fuse_reply_ioctl(req, 0, &sk, sizeof(sk));
+}
+
+static void do_pio(fuse_req_t req, struct aio_file *f, bool write,
+		   const void *in)
+{
+	struct plain_target t;
+	struct aio_pio pio;
+	int err;
+
+	memcpy(&pio, in, sizeof(pio));
+	if (write ? !f->writable : !f->readable) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	if (pio.offset < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	t.caller = requesting_caller(req, &err);
+	t.addr = pio.buf;
+	if (!t.caller) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (pio.len > AIO_PIO_MAX)
+		pio.len = AIO_PIO_MAX;
+	if (write)
+		plain_write(req, f, (uint64_t)pio.offset, (size_t)pio.len,
+			    NULL, &t);
+	else
+		plain_read(req, f, (uint64_t)pio.offset, (size_t)pio.len, &t);
+}
+
 void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
 		  uint64_t arg, unsigned int flags, const void *in,
 		  size_t in_size, size_t out_size)
@@ -471,6 +711,16 @@ void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
 	case AIO_OP_DEVINFO:
 		admin_devinfo(req, in);
 		return;
+	case AIO_OP_IDENT:
+		do_ident(req, f);
+		return;
+	case AIO_OP_SEEK:
+		do_seek(req, f, in);
+		return;
+	case AIO_OP_PREAD:
+	case AIO_OP_PWRITE:
+		do_pio(req, f, d.op == AIO_OP_PWRITE, in);
+		return;
 	default:
 		err = ENOTTY;
 		break;
@@ -479,105 +729,4 @@ void engine_ioctl(fuse_req_t req, struct aio_file *f, unsigned int cmd,
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_ioctl(req, 0, NULL, 0);
-}
-
-/* ---- plain read() and write() --------------------------------------- */
-
-static void plain_done(struct backend_io *io, long result)
-{
-	struct plain_io *p = (struct plain_io *)io;
-
-	count_transfer(io->dev, io->write, result, io->len);
-	if (result < 0) {
-		fuse_reply_err(p->req, (int)-result);
-	} else if (io->write) {
-		fuse_reply_write(p->req, (size_t)result);
-	} else {
-		size_t got = (size_t)result > p->skip ? (size_t)result - p->skip
-						      : 0;
-
-		fuse_reply_buf(p->req, (char *)io->buf + p->skip,
-			       got < p->want ? got : p->want);
-	}
-	transfer_ended(p->file);
-	free(io->buf);
-	free(p);
-}
-
-static void plain_submit(fuse_req_t req, struct aio_file *f, bool write,
-			 uint64_t start, size_t len, size_t skip, size_t want,
-			 const char *data)
-{
-	struct plain_io *p = calloc(1, sizeof(*p));
-	void *buf = NULL;
-
-	if (!p || posix_memalign(&buf, AIO_PAGE, len)) {
-		free(p);
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (write)
-		memcpy(buf, data, len);
-	*p = (struct plain_io){
-		.io = { .dev = f->dev, .write = write, .offset = start,
-			.len = len, .buf = buf, .done = plain_done },
-		.file = f, .req = req, .skip = skip, .want = want,
-	};
-	transfer_started(f);
-	backend_submit(&p->io);
-	backend_flush();
-}
-
-/* Where a plain transfer starts: the kernel's offset, or the position kept
- * for the open file (which advance() moves past what was accepted). */
-static uint64_t start_offset(const struct aio_file *f, int64_t offset)
-{
-	return offset == ENGINE_FILE_POSITION ? f->position : (uint64_t)offset;
-}
-
-static void advance(struct aio_file *f, int64_t offset, size_t n)
-{
-	if (offset == ENGINE_FILE_POSITION)
-		f->position += n;
-}
-
-void engine_read(fuse_req_t req, struct aio_file *f, size_t size,
-		 int64_t offset)
-{
-	uint64_t at = start_offset(f, offset), start, end;
-
-	if (at >= f->dev->size || size == 0) {
-		fuse_reply_buf(req, NULL, 0);
-		return;
-	}
-	if (size > f->dev->size - at)
-		size = (size_t)(f->dev->size - at);
-	advance(f, offset, size);
-	start = at - at % AIO_BLOCK;
-	end = (at + size + AIO_BLOCK - 1) / AIO_BLOCK * AIO_BLOCK;
-	plain_submit(req, f, false, start, (size_t)(end - start),
-		     (size_t)(at - start), size, NULL);
-}
-
-void engine_write(fuse_req_t req, struct aio_file *f, const char *buf,
-		  size_t size, int64_t offset)
-{
-	uint64_t at = start_offset(f, offset);
-
-	if (at % AIO_BLOCK || size % AIO_BLOCK) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if (size == 0) {
-		fuse_reply_write(req, 0);
-		return;
-	}
-	if (at >= f->dev->size) {
-		fuse_reply_err(req, ENOSPC);
-		return;
-	}
-	if (size > f->dev->size - at)
-		size = (size_t)(f->dev->size - at);
-	advance(f, offset, size);
-	plain_submit(req, f, true, at, size, 0, size, buf);
 }

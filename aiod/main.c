@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 	engine_init(&cfg.tun);
 	admin_init(devs, cfg.ndevices);
 	if (loop_init() || callers_init(cfg.tun.naioproc) ||
-	    locktbl_init(cfg.tun.naiolocktbl) ||
+	    locktbl_init(cfg.tun.naiolocktbl, cfg.tun.naioproc) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
 	aiosrc = (struct loop_source){ backend_eventfd(), on_completions };

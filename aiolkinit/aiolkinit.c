@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <scoaio/admin.h>
+#include <scoaio/ioctl.h>
 
 #define DEFAULT_FILE	"/etc/aiomemlock.conf"
 #define DEFAULT_DEVICE	"/dev/rroot"

@@ -3,7 +3,8 @@
 # unit tests; the conformance suite through the real daemon on the FUSE front
 # end over a loop device (an O_DIRECT image file where loop devices are
 # missing), as root and, with the lock table loaded by aiolkinit, as an
-# unprivileged user; aioinfo's figures after a known workload; a device error
+# unprivileged user; libasync preloaded and linked, and the legacy database
+# example; aioinfo's figures after a known workload; a device error
 # on an image-file partition; then the CUSE front end and 32-bit clients in a
 # qemu VM.  Everything it sets up is torn down on any exit.  Expects
 # `make all static` to have run; B names the build directory.
@@ -107,6 +108,21 @@ else
 	echo "NOTE: this kernel does not run i386 binaries; the 32-bit" \
 	     "suite runs in the VM stage below"
 fi
+
+stage "libasync on the FUSE front end (the kernel keeps offsets there)"
+"$B/scodb" "$mnt/rdsk/0s1"
+result "scodb without libasync" $?
+SCOAIO_DEVMAP="/dev/rhd01=$mnt/rdsk/0s1" LD_PRELOAD="$PWD/$B/libasync.so" \
+	"$B/scodb" /dev/rhd01
+result "scodb with libasync preloaded, by the SCO path /dev/rhd01" $?
+# shellcheck disable=SC2086
+LD_PRELOAD="$PWD/$B/libasync.so" "$B/aioconform" $geometry \
+	-b "$backing@0" -B "$backing@$half" "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+result "aioconform with libasync preloaded" $?
+# shellcheck disable=SC2086
+"$B/static/aioconform-libasync" -t posio -t data -b "$backing@0" \
+	"$mnt/rdsk/0s1"
+result "aioconform linked statically with libasync" $?
 
 stage "memory-lock permissions as $user"
 printf '# the later line overrides\n%s 4096\n%s 65536\n' "$user" "$user" \

@@ -372,6 +372,47 @@ START_TEST(posio_lseek_read_write)
 }
 END_TEST
 
+/* pread, and lseek+read, at several offsets (aligned or not) return what
+ * an O_DIRECT read of the backing store holds there. */
+START_TEST(posio_reads_match_backing)
+{
+	static const struct { long block; size_t skip, len; } at[] = {
+		{ 0, 0, 512 }, { 3, 0, 4096 }, { 17, 100, 1000 },
+		{ 40, 511, 2 }, { 64, 0, 65536 }, { 200, 7, 8192 },
+	};
+	int fd = dev_open();
+	long d = DBLK + 900;
+	size_t area = 300 * BLK;
+	char *disk = abuf(area), *got = abuf(65536);
+
+	pat_fill(disk, d, area, 22);
+	backing_write(conf.backing, conf.backing_off + (uint64_t)d * BLK, disk,
+		      area);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		off_t off = (off_t)(d + at[i].block) * BLK + (off_t)at[i].skip;
+		const char *want = disk + at[i].block * BLK + at[i].skip;
+
+		memset(got, 0, at[i].len);
+		ck_assert_msg(pread(fd, got, at[i].len, off) ==
+			      (ssize_t)at[i].len, "pread(%zu at %lld): %s",
+			      at[i].len, (long long)off, strerror(errno));
+		ck_assert_msg(!memcmp(got, want, at[i].len),
+			      "pread(%zu at %lld) differs from the backing "
+			      "store", at[i].len, (long long)off);
+		memset(got, 0, at[i].len);
+		ck_assert(lseek(fd, off, SEEK_SET) == off);
+		ck_assert_msg(read(fd, got, at[i].len) == (ssize_t)at[i].len,
+			      "read after lseek: %s", strerror(errno));
+		ck_assert_msg(!memcmp(got, want, at[i].len),
+			      "lseek(%lld)+read(%zu) differs from the backing "
+			      "store", (long long)off, at[i].len);
+	}
+	free(disk);
+	free(got);
+	dev_close(fd);
+}
+END_TEST
+
 START_TEST(data_device_error_in_iostatus)
 {
 	int fd = dev_open();
@@ -421,6 +462,7 @@ const struct cgroup group_posio = {
 		CTEST(posio_pread_sees_aio_write, NEED_POSIO),
 		CTEST(posio_aio_read_sees_pwrite, NEED_POSIO),
 		CTEST(posio_lseek_read_write, NEED_POSIO),
+		CTEST(posio_reads_match_backing, NEED_POSIO | NEED_BACKING),
 		CTEST_END,
 	},
 };

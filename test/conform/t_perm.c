@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <scoaio/admin.h>
+#include <scoaio/ioctl.h>
 
 #define PBLK	2000L		/* blocks used by these tests */
 

@@ -1,22 +1,23 @@
 #!/bin/sh
-# guest-check.sh -- the scoaio test script run inside the qemu VM by run-vm.sh
-# (busybox sh, as root, cwd /tmp; the static binaries aiod, aioconform,
-# aioconform32, aiolkinit, aioinfo, aiodemo and aiodemo32 are in /bin).  It
-# owns the tests this build machine's kernel cannot run: the CUSE front end
-# and 32-bit clients.  It puts a 64 MiB image in tmpfs behind a loop device
-# (busybox losetup cannot enable direct I/O and tmpfs has no O_DIRECT, but the
-# loop *block device* accepts O_DIRECT, with the usual alignment rules);
-# starts `aiod -f` with CUSE devices, waits for /dev/rdsk/0s1, runs the
-# conformance suite 64-bit and 32-bit without positional I/O (-P: CUSE ignores
-# file offsets), checks the nodes' owners and modes, loads a lock table with
-# aiolkinit and reads aioinfo through /dev/rroot, runs the suite as the
-# unprivileged user aiotest with an allowance and the sample program 64-bit
-# and 32-bit; stops aiod with SIGTERM and checks it exits 0 and removes its
-# nodes; then restarts it on the FUSE front end at /mnt/aio and runs the
-# 32-bit suite there with positional I/O.  Every stage prints a `=== VM stage`
-# header and a `--- NAME: ok` or `--- NAME: FAILED` line; the script exits 1
-# if any stage failed.  Set VM_DEBUG=1 (VM_APPEND="VM_DEBUG=1" for run-vm.sh)
-# to always print aiod's log.
+# guest-check.sh -- the scoaio test script run inside the qemu VM by
+# run-vm.sh (busybox sh, as root, cwd /tmp, the static binaries of
+# `make static` in /bin).  It owns the tests this build machine's kernel
+# cannot run: the CUSE front end and i386 clients.  It puts a 64 MiB image
+# in tmpfs behind a loop device (busybox losetup cannot enable direct I/O
+# and tmpfs has no O_DIRECT, but the loop block device accepts O_DIRECT);
+# starts `aiod -f` with CUSE devices and runs, 64-bit and 32-bit: the
+# conformance suite without positional I/O (-P: CUSE ignores offsets) and
+# linked with libasync with it; checks the nodes' owners and modes; loads a
+# lock table with aiolkinit and reads aioinfo through /dev/rroot; runs the
+# suite as the unprivileged user aiotest with an allowance; runs the legacy
+# database example scodb without libasync (aio right, offsets wrong) and
+# with it by an SCO path through the device map, and the sample program;
+# stops aiod with SIGTERM and checks it exits 0 and removes its nodes; then
+# restarts it on the FUSE front end at /mnt/aio and runs the 32-bit suite
+# and scodb there.  Every stage prints a `=== VM stage` header and a
+# `--- NAME: ok` or `--- NAME: FAILED` line; the script exits 1 if any
+# stage failed.  Set VM_DEBUG=1 (VM_APPEND="VM_DEBUG=1" for run-vm.sh) to
+# always print aiod's log.
 set -u
 
 size=67108864                  # the image and rdsk/0s1
@@ -197,6 +198,38 @@ if [ $cuse_up -eq 0 ]; then
 	run "aioconform as aiotest (CUSE)" su -s /bin/sh aiotest -c \
 		"aioconform -P -L 65536 -s $size -S $slice_size -p $reqpp -q $req /dev/rdsk/0s1 /dev/rdsk/0s2"
 
+	for prog in aioconform-libasync aioconform-libasync32; do
+		stage "CUSE front end: $prog (positional I/O through libasync)"
+		if built "$prog"; then
+			# shellcheck disable=SC2086
+			run "$prog (CUSE)" "$prog" $conform_args /dev/rdsk/0s1 /dev/rdsk/0s2
+		else
+			result "$prog (CUSE)" 1
+		fi
+	done
+
+	stage "CUSE front end: scodb without libasync (lseek is a no-op on CUSE)"
+	if built scodb; then
+		scodb /dev/rdsk/0s1 >/tmp/scodb.out
+		rc=$?
+		cat /tmp/scodb.out
+		[ $rc -ne 0 ] &&
+			grep -q "read back with aio and verified *ok" /tmp/scodb.out &&
+			grep -q "header found at byte 8192.*FAILED" /tmp/scodb.out
+		result "scodb without libasync: aio right, offsets wrong" $?
+	else
+		result "scodb without libasync" 1
+	fi
+	for prog in scodb-libasync scodb-libasync32; do
+		stage "CUSE front end: $prog, by the SCO path /dev/rhd01"
+		if built "$prog"; then
+			run "$prog (CUSE)" env SCOAIO_DEVMAP=/dev/rhd01=/dev/rdsk/0s1 \
+				"$prog" /dev/rhd01
+		else
+			result "$prog (CUSE)" 1
+		fi
+	done
+
 	for prog in aiodemo aiodemo32; do
 		stage "CUSE front end: the sample SCO program $prog"
 		if built "$prog"; then
@@ -248,6 +281,10 @@ elif [ $fuse_up -ne 0 ]; then
 else
 	# shellcheck disable=SC2086
 	run "aioconform32 (FUSE)" aioconform32 $conform_args "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+fi
+if [ $fuse_up -eq 0 ] && built scodb32; then
+	stage "FUSE front end: scodb32 without libasync (the kernel keeps offsets)"
+	run "scodb32 (FUSE)" scodb32 "$mnt/rdsk/0s1"
 fi
 
 if [ $fuse_up -eq 0 ]; then

@@ -1,0 +1,14 @@
+/*
+ * libasync.h -- what the parts of libasync share (not installed: the
+ * library's interface is the C library's own functions).
+ */
+#ifndef LIBASYNC_H
+#define LIBASYNC_H
+
+#define DEVMAP_FILE "/etc/scoaio/devmap"
+
+/* Where aiod serves the SCO device path, or path itself if unmapped. */
+const char *devmap_lookup(const char *path)
+	__attribute__((visibility("hidden")));
+
+#endif
