@@ -131,14 +131,25 @@ bench: deps
 	$(MAKE) $(B)/aiod $(B)/aiobench
 	sh bench/run-bench.sh
 
-install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo
+$(B)/libasync.pc: libasync/libasync.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/libasync.so \
+         $(B)/libasync.a $(B)/libasync.pc
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/include/sys \
+	        $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	        $(DESTDIR)$(PREFIX)/share/man/man3 \
 	        $(DESTDIR)$(PREFIX)/share/man/man4 \
 	        $(DESTDIR)$(PREFIX)/share/man/man5 \
 	        $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc
 	install -m 755 $(B)/aiod $(B)/aiolkinit $(B)/aioinfo \
 	        $(DESTDIR)$(PREFIX)/sbin
 	install -m 644 sys/async.h $(DESTDIR)$(PREFIX)/include/sys
+	install -m 755 $(B)/libasync.so $(DESTDIR)$(PREFIX)/lib/libasync.so.1
+	ln -sf libasync.so.1 $(DESTDIR)$(PREFIX)/lib/libasync.so
+	install -m 644 $(B)/libasync.a $(DESTDIR)$(PREFIX)/lib
+	install -m 644 $(B)/libasync.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 $(wildcard man/*.4) $(DESTDIR)$(PREFIX)/share/man/man4
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8

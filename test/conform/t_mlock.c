@@ -432,20 +432,28 @@ START_TEST(mlock_child_not_inherited)
 }
 END_TEST
 
-START_TEST(mlock_child_own_region)
+/* The parent locks the test region, a child declares its own region at
+ * a->region2 and must succeed. */
+static void parent_and_child_regions(int fd, char *p, struct mlock_child *a)
 {
-	int fd = dev_open();
-	char *p = pages_alloc(R_PAGES);
-	struct mlock_child a = {
+	struct child c;
+
+	*a = (struct mlock_child){
 		.region2 = p + 4 * PAGE, .size2 = PAGE,
 		.inside_parent = p + 2 * PAGE,
 	};
-	struct child c;
-
 	EXPECT_OK(aio_mlock(fd, p + R_OFF, R_SIZE), "DKIOCMLOCK in the parent");
-	child_spawn(&c, child_own_region, &a);
+	child_spawn(&c, child_own_region, a);
 	child_expect_ok(&c, NULL, 0);
 	child_reap(&c);
+}
+
+START_TEST(mlock_child_own_region)
+{
+	int fd = dev_open();
+	struct mlock_child a;
+
+	parent_and_child_regions(fd, pages_alloc(R_PAGES), &a);
 	dev_close(fd);
 }
 END_TEST
@@ -454,16 +462,9 @@ START_TEST(mlock_parent_region_survives_child)
 {
 	int fd = dev_open();
 	char *p = pages_alloc(R_PAGES);
-	struct mlock_child a = {
-		.region2 = p + 4 * PAGE, .size2 = PAGE,
-		.inside_parent = p + 2 * PAGE,
-	};
-	struct child c;
+	struct mlock_child a;
 
-	EXPECT_OK(aio_mlock(fd, p + R_OFF, R_SIZE), "DKIOCMLOCK in the parent");
-	child_spawn(&c, child_own_region, &a);
-	child_expect_ok(&c, NULL, 0);
-	child_reap(&c);
+	parent_and_child_regions(fd, p, &a);
 	EXPECT_OK(aio_mlock(fd, p + R_OFF, R_SIZE),
 		  "the parent's values again after the child's DKIOCMLOCK");
 	EXPECT_ERR(EINVAL, aio_mlock(fd, a.region2, a.size2),
