@@ -132,6 +132,7 @@ bench: deps
 	sh bench/run-bench.sh
 
 $(B)/libasync.pc: libasync/libasync.pc.in
+	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
 install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/libasync.so \

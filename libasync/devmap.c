@@ -4,7 +4,8 @@
  * aiod's devices are named differently or live on a FUSE mount.  Entries
  * come from the environment variable SCOAIO_DEVMAP ("SCO=LINUX" pairs
  * separated by ':') and from /etc/scoaio/devmap ("SCO LINUX" per line, '#'
- * comments); the environment wins.  Read once, on the first open, with raw
+ * comments); the environment wins, and is ignored in set-user-ID and
+ * set-group-ID programs.  Read once, on the first open, with raw
  * system calls: it runs inside the interposed open().
  */
 #include "libasync.h"
@@ -37,7 +38,7 @@ static void add(char *sco, char *linux_path)
 
 static void load_env(void)
 {
-	const char *env = getenv("SCOAIO_DEVMAP");
+	const char *env = secure_getenv("SCOAIO_DEVMAP");
 	char *copy, *entry, *save;
 
 	if (!env || !(copy = strdup(env)))
