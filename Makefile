@@ -55,6 +55,8 @@ STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
 LIBASYNC_PROGRAMS = aioconform scodb
+LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
+           $(B)/lib32/libasync.a
 
 .PHONY: all deps check static demo bench install clean
 all: $(addprefix $(B)/,$(PROGRAMS)) $(LIBASYNC)
@@ -82,8 +84,6 @@ $(B)/lib32/libasync.so: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
 $(B)/lib32/libasync.a: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
-LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
-           $(B)/lib32/libasync.a
 
 define program
 $(B)/$(1): $(call obj,$($(1)_SRCS))
