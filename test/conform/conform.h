@@ -160,6 +160,9 @@ void req_start(int fd, struct req *r);
 void req_status(const IOSTAT *s, struct req *reqs, size_t n);
 /* Poll fd until every started request of reqs[0..n) has its status. */
 void reqs_wait(int fd, struct req *reqs, size_t n);
+/* Write n pages at blocks first + 8i, all in flight, read them back the
+ * same way and check them. */
+void pages_round_trip(int fd, long first, long n, unsigned tag);
 /* Submit one request and wait for its status. */
 void io_sync(int fd, long cmd, long daddr, void *buf, long size);
 /* The same without Check, for child processes: NULL or a reason. */

@@ -138,28 +138,8 @@ END_TEST
 START_TEST(data_concurrent_distinct_blocks)
 {
 	int fd = dev_open();
-	long n = batch_max(40);
-	struct req *r = calloc((size_t)n, sizeof(*r));
-	char *p = pages_alloc((size_t)n);
 
-	ck_assert(r != NULL);
-	for (long i = 0; i < n; i++) {
-		r[i] = (struct req){ AU_WRITE, DBLK + 128 + 8 * i,
-				     p + i * PAGE, PAGE, REQ_IDLE };
-		pat_fill(r[i].maddr, r[i].daddr, PAGE, 9);
-		req_start(fd, &r[i]);
-	}
-	reqs_wait(fd, r, (size_t)n);
-	memset(p, 0, (size_t)n * PAGE);
-	for (long i = 0; i < n; i++) {
-		r[i].cmd = AU_READ;
-		req_start(fd, &r[i]);
-	}
-	reqs_wait(fd, r, (size_t)n);
-	for (long i = 0; i < n; i++)
-		EXPECT_PAT(r[i].maddr, r[i].daddr, PAGE, 9,
-			   "request %ld read back", i);
-	free(r);
+	pages_round_trip(fd, DBLK + 128, batch_max(40), 9);
 	dev_close(fd);
 }
 END_TEST

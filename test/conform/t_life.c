@@ -25,32 +25,6 @@
 
 #define LBLK	6000L		/* blocks used by these tests */
 
-/* Write and read back n pages at LBLK + base + 8i, all in flight. */
-static void verify_device(int fd, long base, long n, unsigned tag)
-{
-	struct req *r = calloc((size_t)n, sizeof(*r));
-	char *p = pages_alloc((size_t)n);
-
-	ck_assert(r != NULL);
-	for (long i = 0; i < n; i++) {
-		r[i] = (struct req){ AU_WRITE, LBLK + base + 8 * i,
-				     p + i * PAGE, PAGE, REQ_IDLE };
-		pat_fill(r[i].maddr, r[i].daddr, PAGE, tag);
-		req_start(fd, &r[i]);
-	}
-	reqs_wait(fd, r, (size_t)n);
-	memset(p, 0, (size_t)n * PAGE);
-	for (long i = 0; i < n; i++) {
-		r[i].cmd = AU_READ;
-		req_start(fd, &r[i]);
-	}
-	reqs_wait(fd, r, (size_t)n);
-	for (long i = 0; i < n; i++)
-		EXPECT_PAT(r[i].maddr, r[i].daddr, PAGE, tag,
-			   "block %ld read back", r[i].daddr);
-	free(r);
-}
-
 START_TEST(close_waits_for_inflight)
 {
 	int fd = dev_open();
@@ -182,7 +156,7 @@ START_TEST(kill_client_device_survives)
 	ck_assert_msg(n > 0, "the child started no request");
 	ck_assert_msg(status_poll(fd, &st) == 0, "a new open file got %ld "
 		      "statuses of the killed client's requests", st.acount);
-	verify_device(fd, 0, 20, 24);	/* over the child's blocks too */
+	pages_round_trip(fd, LBLK, 20, 24);	/* over the child's blocks too */
 	dev_close(fd);
 }
 END_TEST
@@ -196,7 +170,7 @@ START_TEST(exit_client_device_survives)
 	ck_assert_msg(n > 0, "the child started no request");
 	ck_assert_msg(status_poll(fd, &st) == 0, "a new open file got %ld "
 		      "statuses of the exited client's requests", st.acount);
-	verify_device(fd, 0, 20, 25);
+	pages_round_trip(fd, LBLK, 20, 25);
 	dev_close(fd);
 }
 END_TEST
@@ -245,7 +219,7 @@ START_TEST(ioctl_garbage_enotty)
 		      "_IOW(0x42, 2, AREQBUF)");
 	expect_enotty(fd, _IOR(0xA6, 3, ASYNCSTATUS), buf,
 		      "_IOR(0xA6, 3, ASYNCSTATUS)");
-	verify_device(fd, 200, 4, 26);
+	pages_round_trip(fd, LBLK + 200, 4, 26);
 	dev_close(fd);
 }
 END_TEST
@@ -267,7 +241,7 @@ START_TEST(ioctl_wrong_direction_enotty)
 		      "_IOW(0xA5, 3, ASYNCSTATUS)");
 	expect_enotty(fd, _IOWR(0xA5, 3, ASYNCSTATUS), buf,
 		      "_IOWR(0xA5, 3, ASYNCSTATUS)");
-	verify_device(fd, 240, 4, 27);
+	pages_round_trip(fd, LBLK + 240, 4, 27);
 	dev_close(fd);
 }
 END_TEST
@@ -291,7 +265,7 @@ START_TEST(ioctl_other_abi_enotty)
 		      "the other ABI's DKIOCASTRT");
 	expect_enotty(fd, _IOC(_IOC_READ, 0xA5, 3, sz_stat), buf,
 		      "the other ABI's DKIOCASTAT");
-	verify_device(fd, 280, 4, 28);
+	pages_round_trip(fd, LBLK + 280, 4, 28);
 	dev_close(fd);
 }
 END_TEST
@@ -306,7 +280,7 @@ START_TEST(ioctl_isatty_false)
 	ck_assert_msg(isatty(fd) == 0 && errno == ENOTTY,
 		      "isatty: expected 0 errno ENOTTY, got errno %s",
 		      errname(errno));
-	verify_device(fd, 320, 2, 29);
+	pages_round_trip(fd, LBLK + 320, 2, 29);
 	dev_close(fd);
 }
 END_TEST
@@ -403,18 +377,6 @@ static long fuzz_long(long lo, long hi)
 	}
 }
 
-/* The device still moves data correctly. */
-static void expect_device_works(int fd, const char *after)
-{
-	char *p = pages_alloc(1);
-
-	pat_fill(p, 7000, PAGE, 30);
-	io_sync(fd, AU_WRITE, 7000, p, PAGE);
-	memset(p, 0, PAGE);
-	io_sync(fd, AU_READ, 7000, p, PAGE);
-	EXPECT_PAT(p, 7000, PAGE, 30, "a transfer after %s", after);
-}
-
 START_TEST(fuzz_random_requests)
 {
 	int fd = dev_open();
@@ -451,7 +413,7 @@ START_TEST(fuzz_random_requests)
 		collected += status_poll(fd, &st);
 	ck_assert_msg(collected == started, "%ld requests accepted, %ld "
 		      "statuses returned", started, collected);
-	expect_device_works(fd, "4000 random requests");
+	pages_round_trip(fd, LBLK + 1000, 4, 30);
 	dev_close(fd);
 }
 END_TEST
@@ -482,7 +444,7 @@ START_TEST(fuzz_random_ioctls)
 			      errno == EFAULT, "ioctl %#lx: errno %s", cmd,
 			      errname(errno));
 	}
-	expect_device_works(fd, "4000 random ioctls");
+	pages_round_trip(fd, LBLK + 1000, 4, 31);
 	dev_close(fd);
 }
 END_TEST

@@ -652,3 +652,28 @@ int child_reap(struct child *c)
 	c->rd = -1;
 	return status;
 }
+
+void pages_round_trip(int fd, long first, long n, unsigned tag)
+{
+	struct req *r = calloc((size_t)n, sizeof(*r));
+	char *p = pages_alloc((size_t)n);
+
+	ck_assert(r != NULL);
+	for (long i = 0; i < n; i++) {
+		r[i] = (struct req){ AU_WRITE, first + 8 * i, p + i * PAGE,
+				     PAGE, REQ_IDLE };
+		pat_fill(r[i].maddr, r[i].daddr, PAGE, tag);
+		req_start(fd, &r[i]);
+	}
+	reqs_wait(fd, r, (size_t)n);
+	memset(p, 0, (size_t)n * PAGE);
+	for (long i = 0; i < n; i++) {
+		r[i].cmd = AU_READ;
+		req_start(fd, &r[i]);
+	}
+	reqs_wait(fd, r, (size_t)n);
+	for (long i = 0; i < n; i++)
+		EXPECT_PAT(r[i].maddr, r[i].daddr, PAGE, tag,
+			   "block %ld read back", r[i].daddr);
+	free(r);
+}
