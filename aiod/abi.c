@@ -129,11 +129,6 @@ void abi_get_request(const void *in, bool compat, struct request_args *out)
 	}
 }
 
-size_t abi_status_buffer_size(void)
-{
-	return sizeof(ASYNCSTATUS);
-}
-
 size_t abi_put_statuses(void *out, bool compat, const struct status *st,
 			size_t n)
 {

@@ -141,7 +141,6 @@ void abi_get_request(const void *in, bool compat, struct request_args *out);
 /* Encodes n (<= MAXSTATUS) statuses; returns the bytes to copy out. */
 size_t abi_put_statuses(void *out, bool compat, const struct status *st,
 			size_t n);
-size_t abi_status_buffer_size(void);
 
 /* ---- callers.c ------------------------------------------------------ */
 
@@ -249,7 +248,6 @@ int backend_eventfd(void);
 void backend_submit(struct backend_io *io);
 void backend_flush(void);
 void backend_reap(void);
-unsigned backend_inflight(void);
 void *bufpool_get(void);		/* one AIO_PAGE buffer or NULL */
 void bufpool_put(void *buf);
 unsigned bufpool_free_count(void);

@@ -205,11 +205,6 @@ int backend_eventfd(void)
 	return efd;
 }
 
-unsigned backend_inflight(void)
-{
-	return inflight;
-}
-
 static void fail_submission(struct backend_io *io, int err)
 {
 	io->submit_error = err;

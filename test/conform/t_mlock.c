@@ -317,35 +317,33 @@ START_TEST(mlock_held_straddling_einval)
 }
 END_TEST
 
-START_TEST(mlock_held_other_fd)
+/* The process's region, locked through fd a, holds on fd b too, which
+ * never called DKIOCMLOCK. */
+static void expect_held_on(int a, int b, const char *on)
 {
-	int a = dev_open(), b = dev_open();
 	char *p = pages_alloc(R_PAGES);
+	char what[100];
 
-	EXPECT_OK(aio_mlock(a, p + R_OFF, R_SIZE), "DKIOCMLOCK on fd A");
-	/* fd B never called DKIOCMLOCK: the process's region still holds. */
-	expect_outside(b, p, 512, "on fd B, before the region");
-	expect_outside(b, p + 4 * PAGE, 512, "on fd B, after the region");
-	expect_io_ok(b, p + 2 * PAGE, PAGE, MLBLK,
-		     "on fd B, a page inside the region");
+	EXPECT_OK(aio_mlock(a, p + R_OFF, R_SIZE), "DKIOCMLOCK");
+	snprintf(what, sizeof(what), "on %s, before the region", on);
+	expect_outside(b, p, 512, what);
+	snprintf(what, sizeof(what), "on %s, after the region", on);
+	expect_outside(b, p + 4 * PAGE + 512, 512, what);
+	snprintf(what, sizeof(what), "on %s, a page inside the region", on);
+	expect_io_ok(b, p + 2 * PAGE, PAGE, MLBLK, what);
 	dev_close(a);
 	dev_close(b);
+}
+
+START_TEST(mlock_held_other_fd)
+{
+	expect_held_on(dev_open(), dev_open(), "fd B of the same device");
 }
 END_TEST
 
 START_TEST(mlock_held_other_device)
 {
-	int a = dev_open(), b = slice_open();
-	char *p = pages_alloc(R_PAGES);
-
-	EXPECT_OK(aio_mlock(a, p + R_OFF, R_SIZE), "DKIOCMLOCK on DEVICE");
-	expect_outside(b, p, 512, "on SLICE_DEVICE, before the region");
-	expect_outside(b, p + 4 * PAGE + 512, 512,
-		       "on SLICE_DEVICE, after the region");
-	expect_io_ok(b, p + 2 * PAGE, PAGE, MLBLK,
-		     "on SLICE_DEVICE, a page inside the region");
-	dev_close(a);
-	dev_close(b);
+	expect_held_on(dev_open(), slice_open(), "SLICE_DEVICE");
 }
 END_TEST
 
