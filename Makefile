@@ -25,15 +25,18 @@ CHECK32_LIBS = -L/usr/lib/i386-linux-gnu -Wl,-Bstatic -lcheck -lsubunit \
                -Wl,-Bdynamic -lm -lrt -pthread
 
 AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
-                aiod/engine.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
-                aiod/log.c aiod/frontend_fuse.c aiod/frontend_cuse.c
+                aiod/rules.c aiod/engine_file.c aiod/engine_aio.c \
+                aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
+                aiod/log.c aiod/glue.c aiod/frontend_fuse.c \
+                aiod/frontend_cuse.c common/failmsg.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
 aiod_SRCS       = aiod/main.c $(AIOD_LIB_SRCS)
 aiod_LIBS       = -laio $(FUSE_LIBS)
 aiod_STATIC_LIBS = -laio $(FUSE_STATIC_LIBS)
-aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c
+aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
+                  common/failmsg.c
 aioinfo_SRCS    = aioinfo/aioinfo.c
 aioconform_SRCS = $(CONFORM_SRCS)
 aioconform_LIBS = $(CHECK_LIBS)

@@ -4,13 +4,10 @@
  * uid the kernel reports for the caller) and aioinfo's figures, global and
  * per device, read from the live counters so they are exact.
  */
-#define FUSE_USE_VERSION 312
 #include "aiod.h"
 
 #include <errno.h>
-#include <fuse_lowlevel.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <scoaio/ioctl.h>
 
@@ -23,78 +20,66 @@ void admin_init(struct device *devs, size_t ndevs)
 	ndevices = ndevs;
 }
 
-void admin_lktbl_load(fuse_req_t req, const void *in)
+int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	const struct aio_lktbl *t = in;
 	struct lock_entry e[AIO_LKTBL_MAX];
 	int err;
 
-	if (ctx->uid != 0) {
+	if (who->uid != 0) {
 		log_warn("uid %u may not load the lock table",
-			 (unsigned)ctx->uid);
-		fuse_reply_err(req, EPERM);
-		return;
+			 (unsigned)who->uid);
+		return EPERM;
 	}
-	if (t->count > AIO_LKTBL_MAX || (t->flags & ~AIO_LKTBL_REPLACE)) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
+	if (t->count > AIO_LKTBL_MAX || (t->flags & ~AIO_LKTBL_REPLACE))
+		return EINVAL;
 	for (uint32_t i = 0; i < t->count; i++)
 		e[i] = (struct lock_entry){ t->entry[i].uid, t->entry[i].bytes };
 	err = locktbl_load(e, t->count, t->flags & AIO_LKTBL_REPLACE);
-	if (err) {
-		fuse_reply_err(req, err);
-		return;
-	}
+	if (err)
+		return err;
 	log_info("lock table loaded by pid %d: %u entr%s given, %u in the "
-		 "table", (int)ctx->pid, t->count, t->count == 1 ? "y" : "ies",
+		 "table", (int)who->tid, t->count, t->count == 1 ? "y" : "ies",
 		 locktbl_entries());
-	fuse_reply_ioctl(req, 0, NULL, 0);
+	return 0;
 }
 
-void admin_info(fuse_req_t req)
+void admin_info(struct aio_info *info)
 {
 	const struct tunables *t = engine_tunables();
 	const struct engine_stats *s = engine_stats();
-	struct aio_info info = {
+
+	*info = (struct aio_info){
 		.naioproc = t->naioproc,
 		.naioreq = t->naioreq,
 		.naioreqpp = t->naioreqpp,
 		.naiobuf = t->naiobuf,
 		.naiolocktbl = t->naiolocktbl,
 		.procs_active = callers_active(),
-		.locks = locks_held(),
+		.locks = locktbl_locks(),
 		.reqs_active = s->requests_active,
 		.reqs_max = s->requests_max,
-		.bufs_free = bufpool_free_count(),
+		.bufs_free = backend_bufs_free(),
 		.lktbl_entries = locktbl_entries(),
 		.ndevices = (uint32_t)ndevices,
-		.locked_bytes = locks_bytes(),
+		.locked_bytes = locktbl_locked_bytes(),
 		.reqs_total = s->requests_total,
 	};
-
-	fuse_reply_ioctl(req, 0, &info, sizeof(info));
 }
 
-void admin_devinfo(fuse_req_t req, const void *in)
+int admin_devinfo(struct aio_devinfo *d)
 {
-	struct aio_devinfo d;
+	const struct device *dev;
 
-	memcpy(&d, in, sizeof(d));
-	if (d.index >= ndevices) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	const struct device *dev = &devices[d.index];
-
-	memset(d.name, 0, sizeof(d.name));
-	snprintf(d.name, sizeof(d.name), "%s", dev->spec.name);
-	d.size = dev->size;
-	d.reads = dev->stats.reads;
-	d.writes = dev->stats.writes;
-	d.bytes_read = dev->stats.bytes_read;
-	d.bytes_written = dev->stats.bytes_written;
-	d.errors = dev->stats.errors;
-	fuse_reply_ioctl(req, 0, &d, sizeof(d));
+	if (d->index >= ndevices)
+		return ENOENT;
+	dev = &devices[d->index];
+	memset(d->name, 0, sizeof(d->name));
+	snprintf(d->name, sizeof(d->name), "%s", dev->spec.name);
+	d->size = dev->size;
+	d->reads = dev->stats.reads;
+	d->writes = dev->stats.writes;
+	d->bytes_read = dev->stats.bytes_read;
+	d->bytes_written = dev->stats.bytes_written;
+	d->errors = dev->stats.errors;
+	return 0;
 }

@@ -3,12 +3,19 @@
  *
  * aiod is split by concern: config.c (tunables, device specifications,
  * config file), abi.c (ioctl numbers and the 64/32-bit argument layouts),
- * callers.c (identifying client processes and moving data to and from their
- * memory), backend.c (O_DIRECT partitions, libaio and the bounce-buffer
- * pool), engine.c (the aio(M) semantics: validation, accounting, completion
- * lists, close waits), frontend_fuse.c and frontend_cuse.c (the kernel
- * front ends), loop.c (the event loop) and log.c.  This header declares what
- * crosses those boundaries and nothing else.
+ * rules.c (the aio(M) argument rules, shared with libasync), callers.c
+ * (client processes, their lifetime and their memory), locktbl.c (lock
+ * permissions and locked memory), backend.c (O_DIRECT partitions, libaio
+ * and the bounce-buffer pool), the engine (engine_file.c: open files and
+ * close waits; engine_aio.c: DKIOCMLOCK, DKIOCASTRT, DKIOCASTAT;
+ * engine_pio.c: plain and positional transfers), admin.c (the admin
+ * ioctls), glue.c (libfuse requests to engine calls, shared by the front
+ * ends frontend_fuse.c and frontend_cuse.c), loop.c (the event loop) and
+ * log.c.  Only glue.c and the front ends know libfuse.  This header
+ * declares what crosses those boundaries and nothing else.
+ *
+ * Errors: functions serving a request return 0 or a positive errno; set-up
+ * functions return 0 or -1 with a one-line reason in err (failmsg()).
  */
 #ifndef AIOD_H
 #define AIOD_H
@@ -16,10 +23,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
-#define AIO_BLOCK	512u	/* au_daddr unit and alignment of transfers */
-#define AIO_PAGE	4096u	/* a transfer must stay inside one such page */
+#include "rules.h"
+#include "common/failmsg.h"
 
 /* ---- log.c ---------------------------------------------------------- */
 
@@ -43,13 +51,6 @@ void loop_remove(struct loop_source *src);
 /* Wait once for events, dispatch them, then run after(); -1 with errno
  * on failure. */
 int loop_run_once(int timeout_ms, void (*after)(void));
-struct fuse_session;
-/* Serve a FUSE or CUSE session's requests from the loop. */
-int loop_add_session(struct fuse_session *se);
-/* Stop taking new requests (SIGTERM drains what is in flight). */
-void loop_pause_sessions(void);
-/* True once the kernel ended any session (unmounted, device gone). */
-bool loop_session_ended(void);
 void loop_shutdown(void);
 
 /* ---- config.c ------------------------------------------------------- */
@@ -114,27 +115,7 @@ struct aio_cmd {
 	size_t out_size;	/* bytes the kernel copies out */
 };
 
-/* Arguments and results widened to one layout for both ABIs. */
-struct mlock_args {
-	uint64_t avaddr;
-	uint64_t asize;
-};
-
-struct request_args {
-	int64_t cmd;
-	int64_t daddr;
-	uint64_t maddr;
-	int64_t size;
-	uint64_t ref;
-};
-
-struct status {
-	int16_t iostatus;
-	int16_t iobsize;
-	uint64_t iomaddr;
-	uint64_t ioref;
-};
-
+/* Arguments and results come widened to rules.h's layouts. */
 struct aio_cmd abi_decode(unsigned int cmd, bool compat_caller);
 void abi_get_mlock(const void *in, bool compat, struct mlock_args *out);
 void abi_get_request(const void *in, bool compat, struct request_args *out);
@@ -144,31 +125,43 @@ size_t abi_put_statuses(void *out, bool compat, const struct status *st,
 
 /* ---- callers.c ------------------------------------------------------ */
 
-/* A client process doing AIO: its memory handle and per-process state. */
+/* Who sent a request, as the kernel reports it (never the client). */
+struct requester {
+	pid_t tid;
+	uid_t uid;
+};
+
+struct mem_lock;
+
+/* A client process doing AIO.  callers.c owns its identity, memory handle
+ * and lifetime; the engine owns the aio(M) state below.  It lives while
+ * its process does and as long as anything holds a reference to it. */
 struct caller {
 	pid_t tgid;
 	uid_t uid;
 	int memfd;		/* /proc/PID/mem, opened at first contact */
 	int pidfd;		/* becomes readable when the process exits */
-	bool exited;
-	unsigned nreq;		/* request slots held */
-	uint64_t lock_addr;	/* DKIOCMLOCK region, lock_size 0 = none */
-	uint64_t lock_size;
-	bool lock_held;		/* locked: the region restricts transfers */
-	struct lock_memory *lock_mem;	/* bounce memory of a held lock */
-	unsigned lock_files;	/* open files the region was declared on */
-	unsigned pio_busy;	/* positional transfers in flight for it */
+	bool exited;		/* exited or exec'd: memory unreachable */
+	unsigned refs;		/* caller_hold()s, plus one while alive */
 	struct loop_source exit_watch;	/* on pidfd */
-	struct caller *next;		/* in the caller list */
+	LIST_ENTRY(caller) link;	/* every caller, for shutdown */
+
+	/* The engine's: */
+	unsigned nreq;			/* request slots held (NAIOREQPP) */
+	struct aio_region region;	/* DKIOCMLOCK */
+	struct mem_lock *lock;		/* granted lock of the region */
+	unsigned region_files;		/* open files it was declared on */
 };
 
-int callers_init(unsigned max_callers);
+/* retired(c) runs once when c's process exits or replaces its image. */
+int callers_init(unsigned max_callers, void (*retired)(struct caller *c));
 void callers_shutdown(void);
-/* The process of thread tid, created on first contact; NULL and errno
- * (EAGAIN: table full, ESRCH: gone) on failure. */
-struct caller *caller_get(pid_t tid, uid_t uid);
-/* Drop a caller whose process exited once nothing refers to it. */
-void caller_release_if_idle(struct caller *c);
+/* The process behind a request, created on first contact; borrowed, so
+ * valid until the event loop next waits unless held.  0, or EAGAIN
+ * (NAIOPROC processes already), ESRCH (gone) or ENOMEM. */
+int caller_get(const struct requester *who, struct caller **out);
+void caller_hold(struct caller *c);
+void caller_put(struct caller *c);
 unsigned callers_active(void);
 /* Copy between the caller's address space and ours; 0 or an errno. */
 int caller_read(struct caller *c, uint64_t addr, void *buf, size_t len);
@@ -191,19 +184,18 @@ void locktbl_shutdown(void);
  * drops the others.  0, or ENOSPC (more than NAIOLOCKTBL; no change). */
 int locktbl_load(const struct lock_entry *e, size_t n, bool replace);
 unsigned locktbl_entries(void);
-unsigned locks_held(void);
-uint64_t locks_bytes(void);
-/* Lock c's declared region if the table lets c's user: 0 (locked, or
- * not permitted and so not locked) or ENOMEM. */
-int lock_acquire(struct caller *c);
-/* Bounce memory for a transfer at maddr inside c's locked region; the
- * transfer holds *mem until it gives it back with lock_buffer_done(), so
- * the memory outlives a lock released meanwhile. */
-void *lock_buffer(struct caller *c, uint64_t maddr,
-		  struct lock_memory **mem);
-void lock_buffer_done(struct lock_memory *mem);
-/* Drop c's lock and region (exit, or last declaring file closed). */
-void lock_release(struct caller *c);
+unsigned locktbl_locks(void);
+uint64_t locktbl_locked_bytes(void);
+/* Lock [addr, addr+size) for process pid of uid if the table lets uid:
+ * 0 with *lock (NULL: not permitted, nothing locked), or ENOMEM. */
+int locktbl_acquire(uid_t uid, pid_t pid, uint64_t addr, uint64_t size,
+		 struct mem_lock **lock);
+/* Bounce memory for a transfer at maddr inside the locked region; the
+ * transfer holds the lock's memory until locktbl_buffer_done(), so it
+ * outlives a lock released meanwhile. */
+void *locktbl_buffer(struct mem_lock *lock, uint64_t maddr);
+void locktbl_buffer_done(struct mem_lock *lock);
+void locktbl_release(struct mem_lock *lock);
 
 /* ---- backend.c ------------------------------------------------------ */
 
@@ -218,7 +210,6 @@ struct device {
 	int fd;				/* O_DIRECT */
 	uint64_t offset, size;		/* slice within fd */
 	struct device_stats stats;
-	void *frontend;			/* front end's per-device state */
 };
 
 struct backend_io;
@@ -233,7 +224,7 @@ struct backend_io {
 	void *buf;		/* O_DIRECT aligned */
 	backend_done_fn *done;
 	int submit_error;	/* io_submit's errno, reported via done() */
-	struct backend_io *next_waiting;
+	STAILQ_ENTRY(backend_io) queued;	/* waiting, or failed */
 	unsigned char iocb[64];	/* struct iocb, opaque here */
 };
 
@@ -248,11 +239,18 @@ int backend_eventfd(void);
 void backend_submit(struct backend_io *io);
 void backend_flush(void);
 void backend_reap(void);
-void *bufpool_get(void);		/* one AIO_PAGE buffer or NULL */
-void bufpool_put(void *buf);
-unsigned bufpool_free_count(void);
+void *backend_buf_get(void);		/* one AIO_PAGE buffer or NULL */
+void backend_buf_put(void *buf);
+unsigned backend_bufs_free(void);
 
-/* ---- engine.c ------------------------------------------------------- */
+/* ---- engine_file.c, engine_aio.c, engine_pio.c ----------------------
+ *
+ * The aio(M) semantics, knowing nothing of the transport.  Calls that
+ * finish at once return 0 or an errno.  Calls that finish later (plain
+ * and positional transfers, a close waiting for transfers) take an
+ * engine_call the transport embeds in its pending request; the engine
+ * calls its done() exactly once, from the event loop.
+ */
 
 /* Global request accounting, exact (aioinfo). */
 struct engine_stats {
@@ -261,48 +259,76 @@ struct engine_stats {
 	unsigned requests_max;		/* most slots held at once */
 };
 
+struct engine_call;
+/* err 0 or an errno; n bytes moved; data: what a read() returns (NULL
+ * when the bytes went to a caller's memory or were written). */
+typedef void engine_done_fn(struct engine_call *call, int err,
+			    const void *data, size_t n);
+struct engine_call {
+	engine_done_fn *done;
+	STAILQ_ENTRY(engine_call) waiting;	/* the engine's, while held */
+};
+
 struct aio_file;	/* one open file of a device */
 
 void engine_init(const struct tunables *tun);
 const struct engine_stats *engine_stats(void);
 const struct tunables *engine_tunables(void);
-/* Validation of a DKIOCASTRT against the rules of aio(M): 0 or errno. */
-int engine_check_request(const struct request_args *rq,
-			 const struct caller *c, uint64_t partition_size);
+/* callers.c's retired(): a gone process loses its lock and region. */
+void engine_caller_retired(struct caller *c);
 
+/* NULL with errno ENOMEM on failure. */
 struct aio_file *engine_open(struct device *dev, int open_flags);
 /* Free a file whose open was never answered. */
 void engine_discard(struct aio_file *f);
-/* The front ends hand every request on an open file to these. */
-struct fuse_req;
-void engine_ioctl(struct fuse_req *req, struct aio_file *f, unsigned int cmd,
-		  uint64_t arg, unsigned int flags, const void *in,
-		  size_t in_size, size_t out_size);
-void engine_read(struct fuse_req *req, struct aio_file *f, size_t size,
-		 int64_t offset);
-void engine_write(struct fuse_req *req, struct aio_file *f, const char *buf,
-		  size_t size, int64_t offset);
-void engine_flush(struct fuse_req *req, struct aio_file *f);
-void engine_release(struct fuse_req *req, struct aio_file *f);
-/* CUSE ignores file offsets: its front end passes this for "use the
- * position kept for the open file". */
-#define ENGINE_FILE_POSITION	(-1)
+uint64_t engine_file_size(const struct aio_file *f);
+/* Answered once the file's transfers have ended; release frees f. */
+void engine_flush(struct aio_file *f, struct engine_call *call);
+void engine_release(struct aio_file *f, struct engine_call *call);
 /* Requests in flight on all files (SIGTERM drains them). */
 unsigned engine_inflight(void);
+
+/* DKIOCMLOCK, DKIOCASTRT and DKIOCASTAT.  engine_collect takes up to
+ * MAXSTATUS statuses into st, *n of them, once the caller's [out_addr,
+ * out_addr+out_size), where the kernel will copy them, is mapped. */
+int engine_mlock(struct aio_file *f, const struct requester *who,
+		 const struct mlock_args *m);
+int engine_start(struct aio_file *f, const struct requester *who,
+		 const struct request_args *rq);
+int engine_collect(struct aio_file *f, const struct requester *who,
+		   uint64_t out_addr, size_t out_size,
+		   struct status st[], size_t *n);
 /* Start the transfers accepted since the last call (after each batch of
  * requests, so their replies go out first). */
 void engine_start_accepted(void);
 
+/* read() and write() at offset, or for front ends without offsets
+ * (CUSE) at ENGINE_FILE_POSITION, the position kept for the open file. */
+#define ENGINE_FILE_POSITION	(-1)
+void engine_read(struct aio_file *f, struct engine_call *call, size_t size,
+		 int64_t offset);
+void engine_write(struct aio_file *f, struct engine_call *call,
+		  const void *data, size_t size, int64_t offset);
+/* libasync's positional I/O (scoaio/ioctl.h): the file position, and
+ * transfers between the partition and the caller's memory. */
+int engine_seek(struct aio_file *f, int64_t offset, int whence,
+		int64_t *result);
+void engine_pio(struct aio_file *f, struct engine_call *call,
+		const struct requester *who, bool write, uint64_t addr,
+		uint64_t len, int64_t offset);
+
 /* ---- admin.c -------------------------------------------------------- */
 
-struct fuse_req;
+struct aio_lktbl;
+struct aio_info;
+struct aio_devinfo;
 void admin_init(struct device *devs, size_t ndevs);
-/* The admin ioctls of scoaio/ioctl.h; each replies to req. */
-void admin_lktbl_load(struct fuse_req *req, const void *in);
-void admin_info(struct fuse_req *req);
-void admin_devinfo(struct fuse_req *req, const void *in);
+/* The admin ioctls of scoaio/ioctl.h: 0 or an errno. */
+int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t);
+void admin_info(struct aio_info *info);
+int admin_devinfo(struct aio_devinfo *d);
 
-/* ---- frontend_fuse.c, frontend_cuse.c -------------------------------- */
+/* ---- glue.c, frontend_fuse.c, frontend_cuse.c ------------------------ */
 
 /* A kernel front end: makes devices openable and feeds the engine. */
 struct frontend {
@@ -316,6 +342,12 @@ struct frontend {
 	void (*stop)(void);
 };
 
-extern const struct frontend fuse_frontend, cuse_frontend;
+extern const struct frontend fusefe_frontend, cusefe_frontend;
+
+/* Stop taking new requests (SIGTERM drains what is in flight). */
+void glue_pause_sessions(void);
+/* True once the kernel ended any session (unmounted, device gone). */
+bool glue_session_ended(void);
+void glue_shutdown(void);
 
 #endif /* AIOD_H */

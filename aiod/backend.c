@@ -33,18 +33,12 @@ static struct iocb **batch;
 static unsigned nbatch;
 /* Transfers waiting for context depth, and ones whose io_submit failed
  * (their done() runs from backend_reap, never inside backend_submit). */
-static struct backend_io *waiting_head, *waiting_tail, *failed_head;
+static STAILQ_HEAD(, backend_io) waiting = STAILQ_HEAD_INITIALIZER(waiting),
+	failed = STAILQ_HEAD_INITIALIZER(failed);
 
 static void *pool_base;
 static void **pool_free;
 static unsigned pool_size, pool_nfree;
-
-static int fail(char *err, size_t errlen, const char *what,
-		const char *path, int e)
-{
-	snprintf(err, errlen, "%s %s: %s", what, path, strerror(e));
-	return -1;
-}
 
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen)
@@ -65,7 +59,8 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 		return -1;
 	}
 	if (fd < 0)
-		return fail(err, errlen, "cannot open", spec->path, errno);
+		return failmsg(err, errlen, "cannot open %s: %s", spec->path,
+			       strerror(errno));
 	if (fstat(fd, &st))
 		goto sys_fail;
 	if (S_ISBLK(st.st_mode)) {
@@ -127,12 +122,14 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 				 "512?)", spec->path);
 			return -1;
 		}
-		return fail(err, errlen, "cannot read", spec->path, e);
+		return failmsg(err, errlen, "cannot read %s: %s", spec->path,
+			       strerror(e));
 	}
 	free(probe);
 	return 0;
 sys_fail:
-	fail(err, errlen, "cannot inspect", spec->path, errno);
+	failmsg(err, errlen, "cannot inspect %s: %s", spec->path,
+		strerror(errno));
 	close(fd);
 	dev->fd = -1;
 	return -1;
@@ -208,8 +205,7 @@ int backend_eventfd(void)
 static void fail_submission(struct backend_io *io, int err)
 {
 	io->submit_error = err;
-	io->next_waiting = failed_head;
-	failed_head = io;
+	STAILQ_INSERT_TAIL(&failed, io, queued);
 	eventfd_write(efd, 1);
 }
 
@@ -231,16 +227,10 @@ static void start(struct backend_io *io)
 
 void backend_submit(struct backend_io *io)
 {
-	io->next_waiting = NULL;
-	if (inflight < depth && !waiting_head) {
+	if (inflight < depth && STAILQ_EMPTY(&waiting))
 		start(io);
-		return;
-	}
-	if (waiting_tail)
-		waiting_tail->next_waiting = io;
 	else
-		waiting_head = io;
-	waiting_tail = io;
+		STAILQ_INSERT_TAIL(&waiting, io, queued);
 }
 
 void backend_flush(void)
@@ -281,35 +271,33 @@ void backend_reap(void)
 			inflight--;
 			io->done(io, (long)events[i].res);
 		}
-		while (waiting_head && inflight < depth) {
-			struct backend_io *io = waiting_head;
+		while (!STAILQ_EMPTY(&waiting) && inflight < depth) {
+			struct backend_io *io = STAILQ_FIRST(&waiting);
 
-			waiting_head = io->next_waiting;
-			if (!waiting_head)
-				waiting_tail = NULL;
+			STAILQ_REMOVE_HEAD(&waiting, queued);
 			start(io);
 		}
 	} while (n == 64);
 	backend_flush();
-	while (failed_head) {
-		struct backend_io *io = failed_head;
+	while (!STAILQ_EMPTY(&failed)) {
+		struct backend_io *io = STAILQ_FIRST(&failed);
 
-		failed_head = io->next_waiting;
+		STAILQ_REMOVE_HEAD(&failed, queued);
 		io->done(io, -(long)io->submit_error);
 	}
 }
 
-void *bufpool_get(void)
+void *backend_buf_get(void)
 {
 	return pool_nfree ? pool_free[--pool_nfree] : NULL;
 }
 
-void bufpool_put(void *buf)
+void backend_buf_put(void *buf)
 {
 	pool_free[pool_nfree++] = buf;
 }
 
-unsigned bufpool_free_count(void)
+unsigned backend_bufs_free(void)
 {
 	return pool_nfree;
 }

@@ -7,7 +7,10 @@
  * pid is reused after the client exits; the pidfd tells the event loop when
  * the process is gone.  A cached tid is re-checked on every request with
  * kcmp(KCMP_VM), so a recycled tid is never mistaken for the old process,
- * and a process that has called execve starts afresh.
+ * and a process that has called execve starts afresh.  A caller lives
+ * while its process does (one reference) and while anything the engine
+ * keeps holds it (caller_hold, caller_put); that single count decides
+ * when it is freed.
  */
 #include "aiod.h"
 
@@ -25,12 +28,13 @@
 struct tid_entry {
 	pid_t tid;
 	struct caller *caller;
-	struct tid_entry *next;
+	struct tid_entry *next;		/* in its hash bucket */
 };
 
 static struct tid_entry *tid_table[TID_BUCKETS];
-static struct caller *caller_list;
+static LIST_HEAD(, caller) caller_list = LIST_HEAD_INITIALIZER(caller_list);
 static unsigned ncallers, max_callers;
+static void (*on_retired)(struct caller *c);
 
 static bool same_process(pid_t tid, pid_t tgid)
 {
@@ -64,20 +68,23 @@ static void forget_tids_of(struct caller *c)
 	}
 }
 
-static void free_caller(struct caller *c)
+void caller_hold(struct caller *c)
 {
-	struct caller **p = &caller_list;
+	c->refs++;
+}
 
-	while (*p != c)
-		p = &(*p)->next;
-	*p = c->next;
+void caller_put(struct caller *c)
+{
+	if (--c->refs)
+		return;
+	LIST_REMOVE(c, link);
 	ncallers--;
 	free(c);
 }
 
-/* The process exited or replaced its image: its lock goes, its memory
- * handle too (so late completions deliver nothing), its state once nothing
- * refers to it. */
+/* The process exited or replaced its image: its memory handle goes (so
+ * late completions deliver nothing), the engine drops its aio(M) state,
+ * and the caller is freed once nothing holds it. */
 static void retire(struct caller *c)
 {
 	loop_remove(&c->exit_watch);
@@ -85,9 +92,9 @@ static void retire(struct caller *c)
 	close(c->memfd);
 	c->pidfd = c->memfd = -1;
 	c->exited = true;
-	lock_release(c);
 	forget_tids_of(c);
-	caller_release_if_idle(c);
+	on_retired(c);
+	caller_put(c);
 }
 
 static void caller_exited(struct loop_source *src)
@@ -106,16 +113,10 @@ static bool image_replaced(const struct caller *c)
 	return pread(c->memfd, &byte, 1, 0) == 0;
 }
 
-void caller_release_if_idle(struct caller *c)
-{
-	if (c->exited && c->nreq == 0 && c->lock_files == 0 &&
-	    c->pio_busy == 0)
-		free_caller(c);
-}
-
-int callers_init(unsigned max)
+int callers_init(unsigned max, void (*retired)(struct caller *c))
 {
 	max_callers = max;
+	on_retired = retired;
 	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_VM, 0, 0) != 0) {
 		log_err("kcmp(KCMP_VM) is not available (%s); aiod needs it "
 			"to tell client processes apart safely",
@@ -125,19 +126,20 @@ int callers_init(unsigned max)
 	return 0;
 }
 
+/* At exit, with the engine's files gone with their sessions: free every
+ * caller whatever still holds it. */
 void callers_shutdown(void)
 {
-	while (caller_list) {
-		struct caller *c = caller_list;
+	struct caller *c;
 
+	while ((c = LIST_FIRST(&caller_list))) {
 		if (!c->exited) {
-			loop_remove(&c->exit_watch);
-			close(c->pidfd);
-			close(c->memfd);
+			caller_hold(c);		/* freed here, not in retire */
+			retire(c);
 		}
-		lock_release(c);
-		forget_tids_of(c);
-		free_caller(c);
+		LIST_REMOVE(c, link);
+		ncallers--;
+		free(c);
 	}
 }
 
@@ -165,7 +167,9 @@ static pid_t read_tgid(pid_t tid)
 
 static struct caller *find_by_tgid(pid_t tid, pid_t tgid)
 {
-	for (struct caller *c = caller_list; c; c = c->next) {
+	struct caller *c;
+
+	LIST_FOREACH(c, &caller_list, link) {
 		if (c->exited || c->tgid != tgid || !same_process(tid, tgid))
 			continue;
 		if (!image_replaced(c))
@@ -190,6 +194,7 @@ static struct caller *new_caller(pid_t tid, pid_t tgid, uid_t uid)
 		return NULL;
 	c->tgid = tgid;
 	c->uid = uid;
+	c->refs = 1;		/* while the process lives */
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
 	c->memfd = open(path, O_RDWR | O_CLOEXEC);
 	if (c->memfd < 0 && (errno == EACCES || errno == EPERM))
@@ -216,21 +221,23 @@ static struct caller *new_caller(pid_t tid, pid_t tgid, uid_t uid)
 		errno = e;
 		return NULL;
 	}
-	c->next = caller_list;
-	caller_list = c;
+	LIST_INSERT_HEAD(&caller_list, c, link);
 	ncallers++;
 	return c;
 }
 
-struct caller *caller_get(pid_t tid, uid_t uid)
+int caller_get(const struct requester *who, struct caller **out)
 {
+	pid_t tid = who->tid;
 	struct tid_entry **slot = tid_slot(tid), *e = *slot;
 	struct caller *c;
 	pid_t tgid;
 
 	if (e && same_process(tid, e->caller->tgid)) {
-		if (!image_replaced(e->caller))
-			return e->caller;
+		if (!image_replaced(e->caller)) {
+			*out = e->caller;
+			return 0;
+		}
 		retire(e->caller);	/* drops e; a new caller follows */
 		slot = tid_slot(tid);
 	} else if (e) {	/* a recycled tid, or the leader thread is gone */
@@ -238,19 +245,18 @@ struct caller *caller_get(pid_t tid, uid_t uid)
 		free(e);
 	}
 	tgid = read_tgid(tid);
-	if (tgid <= 0) {
-		errno = ESRCH;
-		return NULL;
-	}
+	if (tgid <= 0)
+		return ESRCH;
 	c = find_by_tgid(tid, tgid);
-	if (!c && !(c = new_caller(tid, tgid, uid)))
-		return NULL;
+	if (!c && !(c = new_caller(tid, tgid, who->uid)))
+		return errno == EAGAIN || errno == ENOMEM ? errno : ESRCH;
 	e = malloc(sizeof(*e));
 	if (e) {	/* without the cache entry we resolve again next time */
 		*e = (struct tid_entry){ tid, c, *slot };
 		*slot = e;
 	}
-	return c;
+	*out = c;
+	return 0;
 }
 
 /* /proc/PID/mem: a short count means an unmapped address, 0 bytes from a

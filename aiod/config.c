@@ -11,12 +11,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <scoaio/ioctl.h>
+#include "common/failmsg.h"
 
 static const struct {
 	const char *name;
@@ -33,19 +33,6 @@ static const struct {
 };
 
 #define NTUNABLES (sizeof(tunable_table) / sizeof(tunable_table[0]))
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void config_init(struct config *cfg)
 {
@@ -98,8 +85,8 @@ int config_set_tunable(struct config *cfg, const char *assignment,
 	uint64_t v;
 
 	if (!eq)
-		return fail(err, errlen, "'%s': expected TUNABLE=VALUE",
-			    assignment);
+		return failmsg(err, errlen, "'%s': expected TUNABLE=VALUE",
+			       assignment);
 	for (size_t i = 0; i < NTUNABLES; i++) {
 		size_t n = strlen(tunable_table[i].name);
 
@@ -108,18 +95,19 @@ int config_set_tunable(struct config *cfg, const char *assignment,
 			continue;
 		if (parse_size(eq + 1, &v) || v < tunable_table[i].min ||
 		    v > tunable_table[i].max)
-			return fail(err, errlen,
-				    "%s: '%s' is not a number from %u to %u",
-				    tunable_table[i].name, eq + 1,
-				    tunable_table[i].min, tunable_table[i].max);
+			return failmsg(err, errlen,
+				       "%s: '%s' is not a number from %u to %u",
+				       tunable_table[i].name, eq + 1,
+				       tunable_table[i].min,
+				       tunable_table[i].max);
 		*(unsigned *)((char *)&cfg->tun + tunable_table[i].offset) =
 			(unsigned)v;
 		return 0;
 	}
-	return fail(err, errlen,
-		    "unknown tunable '%.*s' (known: NAIOPROC, NAIOREQ, "
-		    "NAIOREQPP, NAIOBUF, NAIOLOCKTBL)",
-		    (int)(eq - assignment), assignment);
+	return failmsg(err, errlen,
+		       "unknown tunable '%.*s' (known: NAIOPROC, NAIOREQ, "
+		       "NAIOREQPP, NAIOBUF, NAIOLOCKTBL)",
+		       (int)(eq - assignment), assignment);
 }
 
 int config_check_name(const char *name, char *err, size_t errlen)
@@ -127,25 +115,25 @@ int config_check_name(const char *name, char *err, size_t errlen)
 	const char *p = name;
 
 	if (!*name)
-		return fail(err, errlen, "empty device name");
+		return failmsg(err, errlen, "empty device name");
 	while (*p) {
 		const char *start = p;
 
 		while (*p && *p != '/') {
 			if (!isalnum((unsigned char)*p) && !strchr("._-+", *p))
-				return fail(err, errlen,
-					    "device name '%s': character '%c' "
-					    "not allowed", name, *p);
+				return failmsg(err, errlen,
+					       "device name '%s': character "
+					       "'%c' not allowed", name, *p);
 			p++;
 		}
 		if (p == start || (p - start == 1 && start[0] == '.') ||
 		    (p - start == 2 && start[0] == '.' && start[1] == '.'))
-			return fail(err, errlen,
-				    "device name '%s': empty, '.' or '..' "
-				    "component", name);
+			return failmsg(err, errlen,
+				       "device name '%s': empty, '.' or '..' "
+				       "component", name);
 		if (*p == '/' && !*++p)
-			return fail(err, errlen,
-				    "device name '%s' ends in '/'", name);
+			return failmsg(err, errlen,
+				       "device name '%s' ends in '/'", name);
 	}
 	return 0;
 }
@@ -187,43 +175,45 @@ static int parse_device_option(struct device_spec *d, char *opt,
 	uint64_t n;
 
 	if (!val)
-		return fail(err, errlen, "device option '%s': expected "
-			    "KEY=VALUE", opt);
+		return failmsg(err, errlen, "device option '%s': expected "
+			       "KEY=VALUE", opt);
 	*val++ = '\0';
 	if (!strcmp(opt, "offset") || !strcmp(opt, "size")) {
 		if (parse_size(val, &n))
-			return fail(err, errlen, "device %s: %s '%s' is not "
-				    "a byte count", d->name, opt, val);
+			return failmsg(err, errlen, "device %s: %s '%s' is not "
+				       "a byte count", d->name, opt, val);
 		if (n % AIO_BLOCK)
-			return fail(err, errlen, "device %s: %s %s is not a "
-				    "multiple of %u", d->name, opt, val,
-				    AIO_BLOCK);
+			return failmsg(err, errlen, "device %s: %s %s is not a "
+				       "multiple of %u", d->name, opt, val,
+				       AIO_BLOCK);
 		if (!strcmp(opt, "offset"))
 			d->offset = n;
 		else if (n == 0)
-			return fail(err, errlen, "device %s: size 0", d->name);
+			return failmsg(err, errlen, "device %s: size 0",
+				       d->name);
 		else
 			d->size = n;
 	} else if (!strcmp(opt, "owner")) {
 		if (parse_owner(val, &d->owner))
-			return fail(err, errlen, "device %s: unknown user "
-				    "'%s'", d->name, val);
+			return failmsg(err, errlen, "device %s: unknown user "
+				       "'%s'", d->name, val);
 	} else if (!strcmp(opt, "group")) {
 		if (parse_group(val, &d->group))
-			return fail(err, errlen, "device %s: unknown group "
-				    "'%s'", d->name, val);
+			return failmsg(err, errlen, "device %s: unknown group "
+				       "'%s'", d->name, val);
 	} else if (!strcmp(opt, "mode")) {
 		char *end;
 		unsigned long m = strtoul(val, &end, 8);
 
 		if (!*val || *end || m > 07777)
-			return fail(err, errlen, "device %s: mode '%s' is not "
-				    "an octal permission", d->name, val);
+			return failmsg(err, errlen, "device %s: mode '%s' is "
+				       "not an octal permission", d->name,
+				       val);
 		d->mode = (mode_t)m;
 	} else {
-		return fail(err, errlen, "device %s: unknown option '%s' "
-			    "(known: offset, size, owner, group, mode)",
-			    d->name, opt);
+		return failmsg(err, errlen, "device %s: unknown option '%s' "
+			       "(known: offset, size, owner, group, mode)",
+			       d->name, opt);
 	}
 	return 0;
 }
@@ -237,11 +227,11 @@ int config_add_device(struct config *cfg, const char *spec,
 	int rc = -1;
 
 	if (!copy)
-		return fail(err, errlen, "out of memory");
+		return failmsg(err, errlen, "out of memory");
 	eq = strchr(copy, '=');
 	if (!eq) {
-		fail(err, errlen, "device '%s': expected NAME=PATH[,option...]",
-		     spec);
+		failmsg(err, errlen,
+			"device '%s': expected NAME=PATH[,option...]", spec);
 		goto out;
 	}
 	*eq = '\0';
@@ -254,7 +244,7 @@ int config_add_device(struct config *cfg, const char *spec,
 	if (opts)
 		*opts++ = '\0';
 	if (!eq[1]) {
-		fail(err, errlen, "device %s: empty path", copy);
+		failmsg(err, errlen, "device %s: empty path", copy);
 		goto out;
 	}
 	while (opts && (opt = strsep(&opts, ",")))
@@ -262,7 +252,8 @@ int config_add_device(struct config *cfg, const char *spec,
 			goto out;
 	for (size_t i = 0; i < cfg->ndevices; i++)
 		if (!strcmp(cfg->devices[i].name, d.name)) {
-			fail(err, errlen, "device %s is given twice", d.name);
+			failmsg(err, errlen, "device %s is given twice",
+				d.name);
 			goto out;
 		}
 	grown = realloc(cfg->devices, (cfg->ndevices + 1) * sizeof(*grown));
@@ -273,7 +264,7 @@ int config_add_device(struct config *cfg, const char *spec,
 		free(d.path);
 		if (grown)
 			cfg->devices = grown;
-		fail(err, errlen, "out of memory");
+		failmsg(err, errlen, "out of memory");
 		goto out;
 	}
 	cfg->devices = grown;
@@ -307,7 +298,7 @@ int config_load_file(struct config *cfg, const char *path,
 	int rc = 0;
 
 	if (!f)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return failmsg(err, errlen, "%s: %s", path, strerror(errno));
 	while (rc == 0 && getline(&line, &cap, f) != -1) {
 		char *s = trim(line);
 
@@ -334,9 +325,9 @@ int config_load_file(struct config *cfg, const char *path,
 		}
 	}
 	if (rc)
-		fail(err, errlen, "%s:%u: %s", path, lineno, why);
+		failmsg(err, errlen, "%s:%u: %s", path, lineno, why);
 	else if (ferror(f))
-		rc = fail(err, errlen, "%s: %s", path, strerror(errno));
+		rc = failmsg(err, errlen, "%s: %s", path, strerror(errno));
 	free(line);
 	fclose(f);
 	return rc;

@@ -7,14 +7,13 @@
  * 0600).  ioctls stay restricted, so the kernel copies the _IOC-sized
  * argument in one round trip.  CUSE has no flush and ignores file offsets:
  * close() waits in release, read() and write() use the engine's position.
+ * Every operation on an open file goes to glue.c.
  */
-#define FUSE_USE_VERSION 312
-#include "aiod.h"
+#include "glue.h"
 
 #include <cuse_lowlevel.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +39,6 @@ static struct cuse_device *cdev_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static struct aio_file *file_of(struct fuse_file_info *fi)
-{
-	return (struct aio_file *)(uintptr_t)fi->fh;
-}
-
 static void op_init_done(void *userdata)
 {
 	((struct cuse_device *)userdata)->acknowledged = true;
@@ -52,43 +46,34 @@ static void op_init_done(void *userdata)
 
 static void op_open(fuse_req_t req, struct fuse_file_info *fi)
 {
-	struct aio_file *f = engine_open(cdev_of(req)->dev, fi->flags);
-
-	if (!f) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	fi->fh = (uintptr_t)f;
-	fi->direct_io = 1;
-	if (fuse_reply_open(req, fi))	/* the opener was interrupted */
-		engine_discard(f);
+	glue_open(req, cdev_of(req)->dev, fi);
 }
 
 static void op_read(fuse_req_t req, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	(void)off;	/* always 0 from CUSE */
-	engine_read(req, file_of(fi), size, ENGINE_FILE_POSITION);
+	glue_read(req, fi, size, ENGINE_FILE_POSITION);
 }
 
 static void op_write(fuse_req_t req, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	(void)off;
-	engine_write(req, file_of(fi), buf, size, ENGINE_FILE_POSITION);
+	glue_write(req, fi, buf, size, ENGINE_FILE_POSITION);
 }
 
 static void op_release(fuse_req_t req, struct fuse_file_info *fi)
 {
-	engine_release(req, file_of(fi));
+	glue_release(req, fi);
 }
 
 static void op_ioctl(fuse_req_t req, int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned int flags,
 		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
 {
-	engine_ioctl(req, file_of(fi), (unsigned int)cmd, (uintptr_t)arg,
-		     flags, in_buf, in_bufsz, out_bufsz);
+	glue_ioctl(req, fi, (unsigned int)cmd, flags, in_buf, in_bufsz,
+		   out_bufsz, (uintptr_t)arg);
 }
 
 static const struct cuse_lowlevel_ops ops = {
@@ -127,7 +112,7 @@ static int start_one(struct cuse_device *cd, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	if (loop_add_session(cd->se)) {
+	if (glue_add_session(cd->se)) {
 		snprintf(err, errlen, "cannot watch the CUSE session: %s",
 			 strerror(errno));
 		return -1;
@@ -135,7 +120,7 @@ static int start_one(struct cuse_device *cd, char *err, size_t errlen)
 	return 0;
 }
 
-static int cuse_start(struct device *devs, size_t n, const char *where,
+static int cusefe_start(struct device *devs, size_t n, const char *where,
 		      char *err, size_t errlen)
 {
 	(void)where;
@@ -184,7 +169,7 @@ static int prepare_node(struct cuse_device *cd, char *err, size_t errlen)
 	return 0;
 }
 
-static int cuse_ready(char *err, size_t errlen)
+static int cusefe_ready(char *err, size_t errlen)
 {
 	bool all = true;
 
@@ -199,7 +184,7 @@ static int cuse_ready(char *err, size_t errlen)
 	return all;
 }
 
-static void cuse_stop(void)
+static void cusefe_stop(void)
 {
 	for (size_t i = 0; i < ncdevs; i++)
 		if (cdevs[i].se)
@@ -209,9 +194,9 @@ static void cuse_stop(void)
 	ncdevs = 0;
 }
 
-const struct frontend cuse_frontend = {
+const struct frontend cusefe_frontend = {
 	.name = "CUSE",
-	.start = cuse_start,
-	.ready = cuse_ready,
-	.stop = cuse_stop,
+	.start = cusefe_start,
+	.ready = cusefe_ready,
+	.stop = cusefe_stop,
 };

@@ -4,13 +4,11 @@
  * device at DIR/NAME, directories for the components of NAME, each file
  * carrying its device's owner, group and mode so the kernel enforces access
  * on open.  Files are direct_io, so reads and writes reach aiod with their
- * offsets; every file operation is handed to the engine.
+ * offsets; every operation on an open file goes to glue.c.
  */
-#define FUSE_USE_VERSION 312
-#include "aiod.h"
+#include "glue.h"
 
 #include <errno.h>
-#include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,57 +201,42 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	free(buf);
 }
 
-static struct aio_file *file_of(struct fuse_file_info *fi)
-{
-	return (struct aio_file *)(uintptr_t)fi->fh;
-}
-
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node *nd = node_of(ino);
-	struct aio_file *f;
 
-	if (!nd || !nd->dev) {
+	if (!nd || !nd->dev)
 		fuse_reply_err(req, nd ? EISDIR : ENOENT);
-		return;
-	}
-	f = engine_open(nd->dev, fi->flags);
-	if (!f) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	fi->fh = (uintptr_t)f;
-	fi->direct_io = 1;
-	if (fuse_reply_open(req, fi))	/* the opener was interrupted */
-		engine_discard(f);
+	else
+		glue_open(req, nd->dev, fi);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	(void)ino;
-	engine_read(req, file_of(fi), size, off);
+	glue_read(req, fi, size, off);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)ino;
-	engine_write(req, file_of(fi), buf, size, off);
+	glue_write(req, fi, buf, size, off);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino,
 		     struct fuse_file_info *fi)
 {
 	(void)ino;
-	engine_flush(req, file_of(fi));
+	glue_flush(req, fi);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	(void)ino;
-	engine_release(req, file_of(fi));
+	glue_release(req, fi);
 }
 
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
@@ -264,8 +247,8 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
-	engine_ioctl(req, file_of(fi), cmd, (uintptr_t)arg, flags, in_buf,
-		     in_bufsz, out_bufsz);
+	glue_ioctl(req, fi, cmd, flags, in_buf, in_bufsz, out_bufsz,
+		   (uintptr_t)arg);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -282,7 +265,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.ioctl = op_ioctl,
 };
 
-static int fuse_start(struct device *devs, size_t n, const char *where,
+static int fusefe_start(struct device *devs, size_t n, const char *where,
 		      char *err, size_t errlen)
 {
 	char *argv[] = { "aiod", "-o",
@@ -318,7 +301,7 @@ static int fuse_start(struct device *devs, size_t n, const char *where,
 		session = NULL;
 		return -1;
 	}
-	if (loop_add_session(session)) {
+	if (glue_add_session(session)) {
 		snprintf(err, errlen, "cannot watch the FUSE session: %s",
 			 strerror(errno));
 		return -1;
@@ -326,14 +309,14 @@ static int fuse_start(struct device *devs, size_t n, const char *where,
 	return 0;
 }
 
-static int fuse_ready(char *err, size_t errlen)
+static int fusefe_ready(char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
 	return initialised;
 }
 
-static void fuse_stop(void)
+static void fusefe_stop(void)
 {
 	if (session) {
 		fuse_session_unmount(session);
@@ -352,9 +335,9 @@ static void fuse_stop(void)
 	nnodes = 0;
 }
 
-const struct frontend fuse_frontend = {
+const struct frontend fusefe_frontend = {
 	.name = "FUSE",
-	.start = fuse_start,
-	.ready = fuse_ready,
-	.stop = fuse_stop,
+	.start = fusefe_start,
+	.ready = fusefe_ready,
+	.stop = fusefe_stop,
 };

@@ -15,12 +15,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* A lock's mapped bounce memory, shared by its transfers in flight. */
-struct lock_memory {
-	void *base;
+/* A granted lock: the allowance it reserved and its mapped bounce memory,
+ * shared by the transfers in flight inside the region. */
+struct mem_lock {
+	uid_t uid;
+	uint64_t size;		/* region bytes, reserved from the allowance */
+	uint64_t base;		/* region start rounded down to a page */
+	void *mem;
 	size_t len;
-	unsigned users;		/* transfers using it */
-	bool released;		/* its lock has ended */
+	unsigned users;		/* transfers using the memory */
+	bool released;		/* the lock has ended */
 };
 
 struct allowance {
@@ -110,12 +114,12 @@ unsigned locktbl_entries(void)
 	return (unsigned)nlisted;
 }
 
-unsigned locks_held(void)
+unsigned locktbl_locks(void)
 {
 	return nlocks;
 }
 
-uint64_t locks_bytes(void)
+uint64_t locktbl_locked_bytes(void)
 {
 	return locked_bytes;
 }
@@ -145,79 +149,71 @@ static void unreserve(uid_t uid, uint64_t size)
 	drop_if_unused(a);
 }
 
-int lock_acquire(struct caller *c)
+int locktbl_acquire(uid_t uid, pid_t pid, uint64_t addr, uint64_t size,
+		 struct mem_lock **lock)
 {
-	uint64_t base = c->lock_addr & ~(uint64_t)(AIO_PAGE - 1);
-	size_t len = (size_t)((c->lock_addr + c->lock_size - base +
-			       AIO_PAGE - 1) & ~(uint64_t)(AIO_PAGE - 1));
-	struct lock_memory *m;
+	uint64_t base = addr & ~(uint64_t)(AIO_PAGE - 1);
+	size_t len = (size_t)((addr + size - base + AIO_PAGE - 1) &
+			      ~(uint64_t)(AIO_PAGE - 1));
+	struct mem_lock *l;
 	int e;
 
-	if (!reserve(c->uid, c->lock_size)) {
+	*lock = NULL;
+	if (!reserve(uid, size)) {
 		log_info("pid %d (uid %u): DKIOCMLOCK of %llu bytes accepted "
 			 "without a lock: no permission or allowance used up",
-			 (int)c->tgid, (unsigned)c->uid,
-			 (unsigned long long)c->lock_size);
+			 (int)pid, (unsigned)uid, (unsigned long long)size);
 		return 0;
 	}
-	m = calloc(1, sizeof(*m));
-	if (m) {
-		m->len = len;
-		m->base = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-			       -1, 0);
-		if (m->base != MAP_FAILED && mlock(m->base, len) == 0) {
-			c->lock_mem = m;
-			c->lock_held = true;
+	l = calloc(1, sizeof(*l));
+	if (l) {
+		*l = (struct mem_lock){ .uid = uid, .size = size, .base = base,
+					.len = len };
+		l->mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+			      -1, 0);
+		if (l->mem != MAP_FAILED && mlock(l->mem, len) == 0) {
 			nlocks++;
-			locked_bytes += c->lock_size;
+			locked_bytes += size;
+			*lock = l;
 			return 0;
 		}
 	}
 	e = errno;
-	if (m && m->base != MAP_FAILED)
-		munmap(m->base, len);
-	free(m);
-	unreserve(c->uid, c->lock_size);
-	log_warn("pid %d: cannot lock %zu bytes for AIO: %s", (int)c->tgid,
-		 len, strerror(e));
+	if (l && l->mem != MAP_FAILED)
+		munmap(l->mem, len);
+	free(l);
+	unreserve(uid, size);
+	log_warn("pid %d: cannot lock %zu bytes for AIO: %s", (int)pid, len,
+		 strerror(e));
 	return ENOMEM;
 }
 
-void *lock_buffer(struct caller *c, uint64_t maddr, struct lock_memory **mem)
+void *locktbl_buffer(struct mem_lock *l, uint64_t maddr)
 {
-	struct lock_memory *m = c->lock_mem;
-
-	m->users++;
-	*mem = m;
-	return (char *)m->base +
-	       (maddr - (c->lock_addr & ~(uint64_t)(AIO_PAGE - 1)));
+	l->users++;
+	return (char *)l->mem + (maddr - l->base);
 }
 
-static void free_if_unused(struct lock_memory *m)
+static void free_if_unused(struct mem_lock *l)
 {
-	if (m->released && m->users == 0) {
-		munmap(m->base, m->len);
-		free(m);
+	if (l->released && l->users == 0) {
+		munmap(l->mem, l->len);
+		free(l);
 	}
 }
 
-void lock_buffer_done(struct lock_memory *m)
+void locktbl_buffer_done(struct mem_lock *l)
 {
-	m->users--;
-	free_if_unused(m);
+	l->users--;
+	free_if_unused(l);
 }
 
-void lock_release(struct caller *c)
+void locktbl_release(struct mem_lock *l)
 {
-	if (c->lock_held) {
-		unreserve(c->uid, c->lock_size);
-		nlocks--;
-		locked_bytes -= c->lock_size;
-		c->lock_held = false;
-		c->lock_mem->released = true;
-		free_if_unused(c->lock_mem);
-		c->lock_mem = NULL;
-	}
-	c->lock_addr = c->lock_size = 0;
+	unreserve(l->uid, l->size);
+	nlocks--;
+	locked_bytes -= l->size;
+	l->released = true;
+	free_if_unused(l);
 }

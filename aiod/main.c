@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &o);
 	build_config(&o, &cfg);
-	fe = o.fuse_dir ? &fuse_frontend : &cuse_frontend;
+	fe = o.fuse_dir ? &fusefe_frontend : &cusefe_frontend;
 	if (!o.fuse_dir && access("/dev/cuse", F_OK))
 		die("/dev/cuse does not exist: this kernel has no CUSE (try "
 		    "'modprobe cuse'), or serve the devices as files with "
@@ -238,7 +238,8 @@ int main(int argc, char **argv)
 
 	engine_init(&cfg.tun);
 	admin_init(devs, cfg.ndevices);
-	if (loop_init() || callers_init(cfg.tun.naioproc) ||
+	if (loop_init() ||
+	    callers_init(cfg.tun.naioproc, engine_caller_retired) ||
 	    locktbl_init(cfg.tun.naiolocktbl, cfg.tun.naioproc) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
@@ -252,7 +253,7 @@ int main(int argc, char **argv)
 
 	deadline = time(NULL) + READY_TIMEOUT_SECONDS;
 	while ((rc = fe->ready(err, sizeof(err))) == 0 && !stop_requested &&
-	       !loop_session_ended()) {
+	       !glue_session_ended()) {
 		if (time(NULL) > deadline) {
 			snprintf(err, sizeof(err), "the kernel did not set up "
 				 "the %s devices within %d s", fe->name,
@@ -274,14 +275,14 @@ int main(int argc, char **argv)
 	if (ready_fd >= 0)
 		finish_detach(ready_fd);
 
-	while (!stop_requested && !loop_session_ended())
+	while (!stop_requested && !glue_session_ended())
 		if (loop_run_once(-1, engine_start_accepted))
 			log_err("epoll_wait: %s", strerror(errno));
 
 	/* Drain: no new requests, finish the transfers in flight. */
 	log_info("stopping: draining %u transfer%s in flight",
 		 engine_inflight(), engine_inflight() == 1 ? "" : "s");
-	loop_pause_sessions();
+	glue_pause_sessions();
 	while (engine_inflight() &&
 	       loop_run_once(1000, engine_start_accepted) == 0)
 		;
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
 	callers_shutdown();
 	locktbl_shutdown();
 	backend_shutdown();
+	glue_shutdown();
 	loop_shutdown();
 	for (size_t i = 0; i < cfg.ndevices; i++)
 		backend_close_device(&devs[i]);

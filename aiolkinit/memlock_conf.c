@@ -6,26 +6,13 @@
  * file and line; an unknown user is a warning and is skipped.
  */
 #include "memlock_conf.h"
+#include "common/failmsg.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int parse_amount(const char *s, uint64_t *out)
 {
@@ -83,24 +70,25 @@ int memlock_conf_parse(FILE *f, const char *path, struct memlock_entry **out,
 		amount = strtok_r(NULL, " \t\r\n", &save);
 		extra = strtok_r(NULL, " \t\r\n", &save);
 		if (!amount)
-			rc = fail(err, errlen, "%s:%u: '%s' has no amount "
-				  "(expected: name bytes)", path, lineno, name);
+			rc = failmsg(err, errlen, "%s:%u: '%s' has no amount "
+				     "(expected: name bytes)", path, lineno,
+				     name);
 		else if (extra)
-			rc = fail(err, errlen, "%s:%u: unexpected '%s' after "
-				  "the amount", path, lineno, extra);
+			rc = failmsg(err, errlen, "%s:%u: unexpected '%s' "
+				     "after the amount", path, lineno, extra);
 		else if (parse_amount(amount, &bytes))
-			rc = fail(err, errlen, "%s:%u: amount '%s' is not a "
-				  "number of bytes", path, lineno, amount);
+			rc = failmsg(err, errlen, "%s:%u: amount '%s' is not a "
+				     "number of bytes", path, lineno, amount);
 		else if (!(pw = getpwnam(name))) {
 			snprintf(msg, sizeof(msg), "%s:%u: unknown user '%s', "
 				 "line skipped", path, lineno, name);
 			warn(msg);
 		} else if (add(out, n, pw->pw_uid, bytes)) {
-			rc = fail(err, errlen, "out of memory");
+			rc = failmsg(err, errlen, "out of memory");
 		}
 	}
 	if (rc == 0 && ferror(f))
-		rc = fail(err, errlen, "%s: %s", path, strerror(errno));
+		rc = failmsg(err, errlen, "%s: %s", path, strerror(errno));
 	free(line);
 	if (rc) {
 		free(*out);

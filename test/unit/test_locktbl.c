@@ -14,10 +14,14 @@
 static void setup(void) { ck_assert_int_eq(locktbl_init(3, 4), 0); }
 static void teardown(void) { locktbl_shutdown(); }
 
-static struct caller process(uid_t uid, uint64_t addr, uint64_t size)
+/* A process of uid asks to lock [addr, addr+size): the lock, or NULL if
+ * the table does not let it. */
+static struct mem_lock *lock(uid_t uid, uint64_t addr, uint64_t size)
 {
-	return (struct caller){ .uid = uid, .lock_addr = addr,
-				.lock_size = size };
+	struct mem_lock *l = (struct mem_lock *)1;
+
+	ck_assert_int_eq(locktbl_acquire(uid, 1234, addr, size, &l), 0);
+	return l;
 }
 
 START_TEST(load_adds_and_revises)
@@ -56,53 +60,41 @@ END_TEST
 
 START_TEST(root_always_locks)
 {
-	struct caller c = process(0, 0x10000, 8192);
+	struct mem_lock *l = lock(0, 0x10000, 8192);
 
-	ck_assert_int_eq(lock_acquire(&c), 0);
-	ck_assert(c.lock_held);
-	ck_assert_uint_eq(locks_held(), 1);
-	ck_assert_uint_eq(locks_bytes(), 8192);
-	lock_release(&c);
-	ck_assert(!c.lock_held);
-	ck_assert_uint_eq(locks_held(), 0);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_eq(locktbl_locks(), 1);
+	ck_assert_uint_eq(locktbl_locked_bytes(), 8192);
+	locktbl_release(l);
+	ck_assert_uint_eq(locktbl_locks(), 0);
+	ck_assert_uint_eq(locktbl_locked_bytes(), 0);
 }
 END_TEST
 
 START_TEST(no_entry_or_zero_locks_nothing)
 {
 	struct lock_entry a[] = { { 1001, 0 } };
-	struct caller none = process(1000, 0x10000, 4096);
-	struct caller zero = process(1001, 0x10000, 4096);
 
 	ck_assert_int_eq(locktbl_load(a, 1, false), 0);
-	ck_assert_int_eq(lock_acquire(&none), 0);
-	ck_assert(!none.lock_held);
-	ck_assert_int_eq(lock_acquire(&zero), 0);
-	ck_assert(!zero.lock_held);
-	ck_assert_uint_eq(locks_held(), 0);
+	ck_assert_ptr_null(lock(1000, 0x10000, 4096));	/* no entry */
+	ck_assert_ptr_null(lock(1001, 0x10000, 4096));	/* 0 */
+	ck_assert_uint_eq(locktbl_locks(), 0);
 }
 END_TEST
 
 START_TEST(allowance_shared_by_a_users_processes)
 {
 	struct lock_entry a[] = { { 1000, 12288 } };
-	struct caller p1 = process(1000, 0x10000, 8192);
-	struct caller p2 = process(1000, 0x20000, 8192);
-	struct caller p3 = process(1000, 0x30000, 4096);
+	struct mem_lock *p1, *p2, *p3;
 
 	ck_assert_int_eq(locktbl_load(a, 1, false), 0);
-	ck_assert_int_eq(lock_acquire(&p1), 0);
-	ck_assert(p1.lock_held);
-	ck_assert_int_eq(lock_acquire(&p2), 0);
-	ck_assert(!p2.lock_held);		/* 16384 > 12288 */
-	ck_assert_int_eq(lock_acquire(&p3), 0);
-	ck_assert(p3.lock_held);		/* exactly used up */
-	lock_release(&p1);			/* allowance returned */
-	p2 = process(1000, 0x20000, 8192);
-	ck_assert_int_eq(lock_acquire(&p2), 0);
-	ck_assert(p2.lock_held);
-	lock_release(&p2);
-	lock_release(&p3);
+	ck_assert_ptr_nonnull(p1 = lock(1000, 0x10000, 8192));
+	ck_assert_ptr_null(lock(1000, 0x20000, 8192));	/* 16384 > 12288 */
+	ck_assert_ptr_nonnull(p3 = lock(1000, 0x30000, 4096)); /* used up */
+	locktbl_release(p1);			/* allowance returned */
+	ck_assert_ptr_nonnull(p2 = lock(1000, 0x20000, 8192));
+	locktbl_release(p2);
+	locktbl_release(p3);
 }
 END_TEST
 
@@ -116,42 +108,39 @@ static bool mapped(const void *p)
 
 START_TEST(lock_buffer_keeps_alignment)
 {
-	struct caller c = process(0, 0x10200, 8192);
-	struct lock_memory *m;
+	struct mem_lock *l = lock(0, 0x10200, 8192);
 	char *b;
 
-	ck_assert_int_eq(lock_acquire(&c), 0);
-	b = lock_buffer(&c, 0x11000, &m);
+	ck_assert_ptr_nonnull(l);
+	b = locktbl_buffer(l, 0x11000);
 	ck_assert_uint_eq((uintptr_t)b % 4096, 0);
 	b[4095] = 1;
-	lock_buffer_done(m);
-	b = lock_buffer(&c, 0x10200, &m);
+	locktbl_buffer_done(l);
+	b = locktbl_buffer(l, 0x10200);
 	ck_assert_uint_eq((uintptr_t)b % 4096, 0x200);
-	lock_release(&c);
+	locktbl_release(l);
 	ck_assert(mapped(b));		/* a transfer still uses it */
-	lock_buffer_done(m);
+	locktbl_buffer_done(l);
 	ck_assert(!mapped(b));		/* unmapped after */
 }
 END_TEST
 
 START_TEST(new_lock_while_old_memory_in_use)
 {
-	struct caller c = process(0, 0x10000, 4096);
-	struct lock_memory *old, *cur;
+	struct mem_lock *old = lock(0, 0x10000, 4096), *cur;
 	char *a, *b;
 
-	ck_assert_int_eq(lock_acquire(&c), 0);
-	a = lock_buffer(&c, 0x10000, &old);
-	lock_release(&c);		/* its file closed; a transfer runs */
-	c = process(0, 0x40000, 4096);
-	ck_assert_int_eq(lock_acquire(&c), 0);
-	b = lock_buffer(&c, 0x40000, &cur);
+	ck_assert_ptr_nonnull(old);
+	a = locktbl_buffer(old, 0x10000);
+	locktbl_release(old);		/* its file closed; a transfer runs */
+	ck_assert_ptr_nonnull(cur = lock(0, 0x40000, 4096));
+	b = locktbl_buffer(cur, 0x40000);
 	ck_assert(mapped(a) && mapped(b));
-	lock_buffer_done(old);
+	locktbl_buffer_done(old);
 	ck_assert(!mapped(a));		/* the old memory goes */
 	ck_assert(mapped(b));
-	lock_buffer_done(cur);
-	lock_release(&c);
+	locktbl_buffer_done(cur);
+	locktbl_release(cur);
 	ck_assert(!mapped(b));
 }
 END_TEST
@@ -161,22 +150,19 @@ START_TEST(replace_keeps_room_for_users_holding_locks)
 	struct lock_entry a[] = { { 1, 8192 }, { 2, 8192 }, { 3, 8192 } };
 	struct lock_entry b[] = { { 4, 1 }, { 5, 1 }, { 6, 1 } };
 	struct lock_entry c[] = { { 7, 1 }, { 8, 1 }, { 9, 1 } };
-	struct caller p[3] = { process(1, 0x10000, 4096),
-			       process(2, 0x10000, 4096),
-			       process(3, 0x10000, 4096) };
+	struct mem_lock *p[3];
 
 	ck_assert_int_eq(locktbl_load(a, 3, false), 0);
-	for (int i = 0; i < 3; i++) {
-		ck_assert_int_eq(lock_acquire(&p[i]), 0);
-		ck_assert(p[i].lock_held);
-	}
+	for (int i = 0; i < 3; i++)
+		ck_assert_ptr_nonnull(p[i] = lock((uid_t)i + 1, 0x10000,
+						  4096));
 	/* Users 1-3 keep their locks but leave the table. */
 	ck_assert_int_eq(locktbl_load(b, 3, true), 0);
 	ck_assert_uint_eq(locktbl_entries(), 3);
 	ck_assert_int_eq(locktbl_load(c, 3, true), 0);
 	ck_assert_uint_eq(locktbl_entries(), 3);
 	for (int i = 0; i < 3; i++)
-		lock_release(&p[i]);
+		locktbl_release(p[i]);
 }
 END_TEST
 

@@ -1,0 +1,310 @@
+/*
+ * glue.c -- between libfuse and the engine, for both front ends: pumps
+ * each FUSE or CUSE session from the event loop (non-blocking, a bounded
+ * batch per wake-up), names the requester by the pid and uid the kernel
+ * reports, decodes ioctls through abi.c, calls the engine or admin.c, and
+ * turns their results into replies.  A request the engine holds (a read,
+ * a write, a positional transfer, a flush or release waiting for
+ * transfers) carries a glue_call, which the engine answers through.
+ */
+#include "glue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/async.h>
+#include <scoaio/ioctl.h>
+
+/* Requests served per wake-up before the loop looks at its other sources
+ * (level-triggered, so the rest are served on the next round). */
+#define SESSION_BATCH 32
+
+struct session_source {
+	struct loop_source src;		/* first: ready() gets &src */
+	struct fuse_session *se;
+	struct fuse_buf buf;
+	LIST_ENTRY(session_source) link;
+};
+
+static LIST_HEAD(, session_source) sessions =
+	LIST_HEAD_INITIALIZER(sessions);
+static bool session_ended;
+
+static void serve_session(struct loop_source *src)
+{
+	struct session_source *s = (struct session_source *)src;
+
+	for (int i = 0; i < SESSION_BATCH; i++) {
+		int n = fuse_session_receive_buf(s->se, &s->buf);
+
+		if (n == -EAGAIN || n == -EINTR)
+			return;
+		if (n <= 0 || fuse_session_exited(s->se)) {
+			if (n < 0)
+				log_err("reading FUSE requests: %s",
+					strerror(-n));
+			session_ended = true;
+			loop_remove(src);
+			return;
+		}
+		fuse_session_process_buf(s->se, &s->buf);
+	}
+}
+
+int glue_add_session(struct fuse_session *se)
+{
+	struct session_source *s = calloc(1, sizeof(*s));
+	int fd = fuse_session_fd(se);
+
+	if (!s)
+		return -1;
+	s->src = (struct loop_source){ fd, serve_session };
+	s->se = se;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ||
+	    loop_add(&s->src)) {
+		free(s);
+		return -1;
+	}
+	LIST_INSERT_HEAD(&sessions, s, link);
+	return 0;
+}
+
+void glue_pause_sessions(void)
+{
+	struct session_source *s;
+
+	LIST_FOREACH(s, &sessions, link)
+		loop_remove(&s->src);
+}
+
+bool glue_session_ended(void)
+{
+	return session_ended;
+}
+
+void glue_shutdown(void)
+{
+	struct session_source *s;
+
+	while ((s = LIST_FIRST(&sessions))) {
+		LIST_REMOVE(s, link);
+		free(s->buf.mem);
+		free(s);
+	}
+}
+
+/* ---- requests ------------------------------------------------------- */
+
+/* A request the engine answers later, and how its reply looks. */
+enum reply_kind {
+	REPLY_DATA,		/* read(): the bytes */
+	REPLY_WRITTEN,		/* write(): the count */
+	REPLY_COUNT,		/* positional ioctl: the count as its result */
+	REPLY_OUTCOME,		/* flush, release: only the errno */
+};
+
+struct glue_call {
+	struct engine_call call;	/* first: done() gets &call */
+	fuse_req_t req;
+	enum reply_kind kind;
+};
+
+static struct aio_file *file_of(const struct fuse_file_info *fi)
+{
+	return (struct aio_file *)(uintptr_t)fi->fh;
+}
+
+static struct requester requester_of(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	return (struct requester){ ctx->pid, ctx->uid };
+}
+
+static void reply_later(struct engine_call *call, int err,
+			const void *data, size_t n)
+{
+	struct glue_call *gc = (struct glue_call *)call;
+	fuse_req_t req = gc->req;
+	enum reply_kind kind = gc->kind;
+
+	free(gc);
+	if (err || kind == REPLY_OUTCOME)
+		fuse_reply_err(req, err);
+	else if (kind == REPLY_DATA)
+		fuse_reply_buf(req, data, n);
+	else if (kind == REPLY_WRITTEN)
+		fuse_reply_write(req, n);
+	else
+		fuse_reply_ioctl(req, (int)n, NULL, 0);
+}
+
+/* A pending call for req, or NULL after replying ENOMEM. */
+static struct engine_call *new_call(fuse_req_t req, enum reply_kind kind)
+{
+	struct glue_call *gc = malloc(sizeof(*gc));
+
+	if (!gc) {
+		fuse_reply_err(req, ENOMEM);
+		return NULL;
+	}
+	*gc = (struct glue_call){ { .done = reply_later }, req, kind };
+	return &gc->call;
+}
+
+void glue_open(fuse_req_t req, struct device *dev, struct fuse_file_info *fi)
+{
+	struct aio_file *f = engine_open(dev, fi->flags);
+
+	if (!f) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	fi->direct_io = 1;
+	if (fuse_reply_open(req, fi))	/* the opener was interrupted */
+		engine_discard(f);
+}
+
+void glue_read(fuse_req_t req, struct fuse_file_info *fi, size_t size,
+	       int64_t offset)
+{
+	struct engine_call *call = new_call(req, REPLY_DATA);
+
+	if (call)
+		engine_read(file_of(fi), call, size, offset);
+}
+
+void glue_write(fuse_req_t req, struct fuse_file_info *fi, const char *buf,
+		size_t size, int64_t offset)
+{
+	struct engine_call *call = new_call(req, REPLY_WRITTEN);
+
+	if (call)
+		engine_write(file_of(fi), call, buf, size, offset);
+}
+
+void glue_flush(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct engine_call *call = new_call(req, REPLY_OUTCOME);
+
+	if (call)
+		engine_flush(file_of(fi), call);
+}
+
+void glue_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct engine_call *call = new_call(req, REPLY_OUTCOME);
+
+	if (call)
+		engine_release(file_of(fi), call);
+	/* else the file stays: the kernel has forgotten it, aiod cannot
+	 * wait for its transfers without memory */
+}
+
+static void reply_result(fuse_req_t req, int err, const void *out,
+			 size_t size)
+{
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_ioctl(req, 0, out, size);
+}
+
+static void reply_statuses(fuse_req_t req, struct aio_file *f,
+			   const struct requester *who, bool compat,
+			   uint64_t arg, size_t size)
+{
+	struct status st[MAXSTATUS];
+	unsigned char out[sizeof(ASYNCSTATUS)];
+	size_t n;
+	int err = engine_collect(f, who, arg, size, st, &n);
+
+	reply_result(req, err, out, err ? 0 : abi_put_statuses(out, compat,
+							       st, n));
+}
+
+static void do_seek(fuse_req_t req, struct aio_file *f, const void *in)
+{
+	struct aio_seek sk;
+	int64_t at;
+	int err;
+
+	memcpy(&sk, in, sizeof(sk));
+	err = engine_seek(f, sk.offset, sk.whence, &at);
+	sk.offset = at;
+	reply_result(req, err, &sk, sizeof(sk));
+}
+
+static void do_pio(fuse_req_t req, struct aio_file *f,
+		   const struct requester *who, bool write, const void *in)
+{
+	struct engine_call *call = new_call(req, REPLY_COUNT);
+	struct aio_pio pio;
+
+	memcpy(&pio, in, sizeof(pio));
+	if (call)
+		engine_pio(f, call, who, write, pio.buf, pio.len, pio.offset);
+}
+
+void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
+		unsigned int flags, const void *in, size_t in_size,
+		size_t out_size, uint64_t arg)
+{
+	struct aio_cmd d = abi_decode(cmd, flags & FUSE_IOCTL_COMPAT);
+	struct requester who = requester_of(req);
+	struct aio_file *f = file_of(fi);
+	struct request_args rq;
+	struct mlock_args m;
+	struct aio_info info;
+	struct aio_devinfo dev;
+	struct aio_ident id;
+
+	if (d.op == AIO_OP_UNKNOWN) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	if (in_size != d.in_size || out_size < d.out_size) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	switch (d.op) {
+	case AIO_OP_MLOCK:
+		abi_get_mlock(in, d.compat, &m);
+		reply_result(req, engine_mlock(f, &who, &m), NULL, 0);
+		break;
+	case AIO_OP_ASTRT:
+		abi_get_request(in, d.compat, &rq);
+		reply_result(req, engine_start(f, &who, &rq), NULL, 0);
+		break;
+	case AIO_OP_ASTAT:
+		reply_statuses(req, f, &who, d.compat, arg, d.out_size);
+		break;
+	case AIO_OP_LKTBL_LOAD:
+		reply_result(req, admin_lktbl_load(&who, in), NULL, 0);
+		break;
+	case AIO_OP_INFO:
+		admin_info(&info);
+		reply_result(req, 0, &info, sizeof(info));
+		break;
+	case AIO_OP_DEVINFO:
+		memcpy(&dev, in, sizeof(dev));
+		reply_result(req, admin_devinfo(&dev), &dev, sizeof(dev));
+		break;
+	case AIO_OP_IDENT:
+		id = (struct aio_ident){ AIO_IDENT_MAGIC, 1,
+					 engine_file_size(f) };
+		reply_result(req, 0, &id, sizeof(id));
+		break;
+	case AIO_OP_SEEK:
+		do_seek(req, f, in);
+		break;
+	case AIO_OP_PREAD:
+	case AIO_OP_PWRITE:
+		do_pio(req, f, &who, d.op == AIO_OP_PWRITE, in);
+		break;
+	case AIO_OP_UNKNOWN:
+		break;
+	}
+}
