@@ -13,5 +13,6 @@ Suite *rules_suite(void);
 Suite *backend_suite(void);
 Suite *memlock_suite(void);
 Suite *locktbl_suite(void);
+Suite *engine_suite(void);
 
 #endif
