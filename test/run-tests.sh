@@ -1,5 +1,6 @@
 #!/bin/sh
-# run-tests.sh -- runs every scoaio test on this machine, as root: the Check
+# run-tests.sh -- runs every scoaio test on this machine, as root:
+# install-deps.sh's logic against stub dpkg and apt commands; the Check
 # unit tests; the conformance suite through the real daemon on the FUSE front
 # end over a loop device (an O_DIRECT image file where loop devices are
 # missing), as root and, with the lock table loaded by aiolkinit, as an
@@ -53,6 +54,10 @@ if [ "$(id -u)" != 0 ]; then
 	echo "run-tests: must run as root (loop devices, FUSE mounts)" >&2
 	exit 1
 fi
+
+stage "install-deps.sh against stub dpkg and apt"
+sh test/install-deps/test-install-deps.sh
+result "install-deps.sh" $?
 
 stage "unit tests"
 "$B/unit-tests"
