@@ -62,6 +62,8 @@ result "install-deps.sh" $?
 stage "unit tests"
 "$B/unit-tests"
 result "unit tests" $?
+as_user "$B/unit-tests" >/dev/null
+result "unit tests as $user (no root, no mount)" $?
 
 stage "backing store"
 size=$((64 * 1024 * 1024))
