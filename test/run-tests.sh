@@ -62,8 +62,10 @@ result "install-deps.sh" $?
 stage "unit tests"
 "$B/unit-tests"
 result "unit tests" $?
-as_user "$B/unit-tests" >/dev/null
-result "unit tests as $user (no root, no mount)" $?
+out=$(as_user "$B/unit-tests" 2>&1)
+rc=$?
+[ $rc -eq 0 ] || echo "$out"
+result "unit tests as $user (no root, no mount)" $rc
 
 stage "backing store"
 size=$((64 * 1024 * 1024))
