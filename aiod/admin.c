@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <scoaio/ioctl.h>
 
 static struct device *devices;
@@ -26,8 +27,9 @@ int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t)
 	int err;
 
 	if (who->uid != 0) {
-		log_warn("uid %u may not load the lock table",
-			 (unsigned)who->uid);
+		log_limited(log_user_budget(who->uid), LOG_WARNING,
+			    "uid %u may not load the lock table",
+			    (unsigned)who->uid);
 		return EPERM;
 	}
 	if (t->count > AIO_LKTBL_MAX || (t->flags & ~AIO_LKTBL_REPLACE))

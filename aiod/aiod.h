@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "rules.h"
 #include "common/failmsg.h"
@@ -37,6 +38,17 @@ void log_msg(int priority, const char *fmt, ...)
 #define log_err(...)	log_msg(3, __VA_ARGS__)
 #define log_warn(...)	log_msg(4, __VA_ARGS__)
 #define log_info(...)	log_msg(6, __VA_ARGS__)
+
+/* A rate limit for messages of one kind or one source. */
+struct log_budget {
+	time_t window;		/* start of the current window */
+	unsigned used, suppressed;
+};
+
+void log_limited(struct log_budget *b, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The budget of messages about requests of uid's processes. */
+struct log_budget *log_user_budget(uid_t uid);
 
 /* ---- loop.c --------------------------------------------------------- */
 
@@ -62,6 +74,8 @@ struct tunables {
 	unsigned naioreqpp;	/* requests pending, per process */
 	unsigned naiobuf;	/* page-sized bounce buffers */
 	unsigned naiolocktbl;	/* entries in the lock-permission table */
+	unsigned naioprocpu;	/* processes doing AIO, per user but root */
+	unsigned naioreqpu;	/* requests pending, per user but root */
 };
 
 struct device_spec {
@@ -129,6 +143,7 @@ size_t abi_put_statuses(void *out, bool compat, const struct status *st,
 struct requester {
 	pid_t tid;
 	uid_t uid;
+	gid_t gid;
 };
 
 struct mem_lock;
@@ -139,7 +154,9 @@ struct mem_lock;
 struct caller {
 	pid_t tgid;
 	uid_t uid;
-	int memfd;		/* /proc/PID/mem, opened at first contact */
+	gid_t gid;
+	int memfd;		/* /proc/PID/mem of the first contact's image,
+				   to notice when that image ends */
 	int pidfd;		/* becomes readable when the process exits */
 	bool exited;		/* exited or exec'd: memory unreachable */
 	unsigned refs;		/* caller_hold()s, plus one while alive */
@@ -154,21 +171,41 @@ struct caller {
 };
 
 /* retired(c) runs once when c's process exits or replaces its image. */
-int callers_init(unsigned max_callers, void (*retired)(struct caller *c));
+int callers_init(void (*retired)(struct caller *c));
 void callers_shutdown(void);
 /* The process behind a request, created on first contact; borrowed, so
  * valid until the event loop next waits unless held.  0, or EAGAIN
- * (NAIOPROC processes already), ESRCH (gone) or ENOMEM. */
+ * (no process left in its user's share), ESRCH (gone) or ENOMEM. */
 int caller_get(const struct requester *who, struct caller **out);
 void caller_hold(struct caller *c);
 void caller_put(struct caller *c);
 unsigned callers_active(void);
-/* Copy between the caller's address space and ours; 0 or an errno. */
-int caller_read(struct caller *c, uint64_t addr, void *buf, size_t len);
-int caller_write(struct caller *c, uint64_t addr, const void *buf,
-		 size_t len);
-/* 0 if every page of [addr, addr+len) is mapped in the caller. */
-int caller_probe(struct caller *c, uint64_t addr, uint64_t len);
+
+/* ---- quota.c -------------------------------------------------------- */
+
+int quota_init(const struct tunables *tun);
+void quota_shutdown(void);
+/* One more process or request slot for a process of uid: 0 or EAGAIN. */
+int quota_take_process(uid_t uid);
+void quota_put_process(uid_t uid);
+int quota_take_request(uid_t uid);
+void quota_put_request(uid_t uid);
+
+/* ---- clientmem.c ---------------------------------------------------- *
+ * A requester's memory, only while its request is bound (the thread waits
+ * in its ioctl); each returns 0 or EFAULT (an address the client itself
+ * could not use so), ESRCH (gone) or EAGAIN. */
+
+/* Copy [addr, addr+len) of tid's image into buf. */
+int clientmem_read(pid_t tid, uint64_t addr, void *buf, size_t len);
+/* Could tid write every page of [addr, addr+len)? */
+int clientmem_writable(pid_t tid, uint64_t addr, uint64_t len);
+/* A handle on tid's present image, for clientmem_deliver() later. */
+int clientmem_bind(pid_t tid, int *memfd);
+/* Write buf at addr of the image bound to memfd (checked writable). */
+int clientmem_deliver(int memfd, uint64_t addr, const void *buf, size_t len);
+/* Is every byte of [addr, addr+len) mapped in tid's image? */
+int clientmem_mapped(pid_t tid, uint64_t addr, uint64_t len);
 
 /* ---- locktbl.c ------------------------------------------------------ */
 

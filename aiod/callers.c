@@ -1,13 +1,14 @@
 /*
- * callers.c -- the client processes doing AIO and the only way aiod touches
- * their memory.  The kernel names the thread behind each request (its tid,
- * from fuse_req_ctx); that is resolved once to its process, for which aiod
- * opens /proc/TID/mem and a pidfd at first contact.  The mem fd pins that
- * address space, so data is never written into another process even if the
- * pid is reused after the client exits; the pidfd tells the event loop when
- * the process is gone.  A cached tid is re-checked on every request with
- * kcmp(KCMP_VM), so a recycled tid is never mistaken for the old process,
- * and a process that has called execve starts afresh.  A caller lives
+ * callers.c -- the client processes doing AIO: who they are, what the
+ * engine keeps for each, and how long.  The kernel names the thread behind
+ * each request (its tid, from the request's context); that is resolved
+ * once to its process, for which aiod opens a pidfd (readable when the
+ * process exits) and /proc/TID/mem (reads 0 bytes once that image has
+ * ended) at first contact.  A cached tid is re-checked on every request:
+ * kcmp(KCMP_VM) against the process, the credentials the kernel reports,
+ * and the image, so that a recycled tid, a set-user-ID or set-group-ID
+ * exec, or a plain exec starts afresh.  Data never relies on this: each
+ * request binds its own memory access (clientmem.c).  A caller lives
  * while its process does (one reference) and while anything the engine
  * keeps holds it (caller_hold, caller_put); that single count decides
  * when it is freed.
@@ -33,7 +34,7 @@ struct tid_entry {
 
 static struct tid_entry *tid_table[TID_BUCKETS];
 static LIST_HEAD(, caller) caller_list = LIST_HEAD_INITIALIZER(caller_list);
-static unsigned ncallers, max_callers;
+static unsigned ncallers;
 static void (*on_retired)(struct caller *c);
 
 static bool same_process(pid_t tid, pid_t tgid)
@@ -68,6 +69,14 @@ static void forget_tids_of(struct caller *c)
 	}
 }
 
+static void free_caller(struct caller *c)
+{
+	LIST_REMOVE(c, link);
+	ncallers--;
+	quota_put_process(c->uid);
+	free(c);
+}
+
 void caller_hold(struct caller *c)
 {
 	c->refs++;
@@ -75,11 +84,8 @@ void caller_hold(struct caller *c)
 
 void caller_put(struct caller *c)
 {
-	if (--c->refs)
-		return;
-	LIST_REMOVE(c, link);
-	ncallers--;
-	free(c);
+	if (--c->refs == 0)
+		free_caller(c);
 }
 
 /* The process exited or replaced its image: its memory handle goes (so
@@ -113,9 +119,8 @@ static bool image_replaced(const struct caller *c)
 	return pread(c->memfd, &byte, 1, 0) == 0;
 }
 
-int callers_init(unsigned max, void (*retired)(struct caller *c))
+int callers_init(void (*retired)(struct caller *c))
 {
-	max_callers = max;
 	on_retired = retired;
 	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_VM, 0, 0) != 0) {
 		log_err("kcmp(KCMP_VM) is not available (%s); aiod needs it "
@@ -137,9 +142,7 @@ void callers_shutdown(void)
 			caller_hold(c);		/* freed here, not in retire */
 			retire(c);
 		}
-		LIST_REMOVE(c, link);
-		ncallers--;
-		free(c);
+		free_caller(c);
 	}
 }
 
@@ -165,14 +168,16 @@ static pid_t read_tgid(pid_t tid)
 	return tgid;
 }
 
-static struct caller *find_by_tgid(pid_t tid, pid_t tgid)
+static struct caller *find_by_tgid(pid_t tid, pid_t tgid,
+				   const struct requester *who)
 {
 	struct caller *c;
 
 	LIST_FOREACH(c, &caller_list, link) {
 		if (c->exited || c->tgid != tgid || !same_process(tid, tgid))
 			continue;
-		if (!image_replaced(c))
+		if (c->uid == who->uid && c->gid == who->gid &&
+		    !image_replaced(c))
 			return c;
 		retire(c);	/* exec'd since its other threads did AIO */
 		return NULL;
@@ -180,45 +185,41 @@ static struct caller *find_by_tgid(pid_t tid, pid_t tgid)
 	return NULL;
 }
 
-static struct caller *new_caller(pid_t tid, pid_t tgid, uid_t uid)
+static struct caller *new_caller(pid_t tid, pid_t tgid,
+				 const struct requester *who)
 {
-	char path[64];
 	struct caller *c;
+	int err = quota_take_process(who->uid);
 
-	if (ncallers >= max_callers) {
-		errno = EAGAIN;
+	if (err) {
+		errno = err;
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		quota_put_process(who->uid);
+		errno = ENOMEM;
 		return NULL;
-	c->tgid = tgid;
-	c->uid = uid;
-	c->refs = 1;		/* while the process lives */
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
-	c->memfd = open(path, O_RDWR | O_CLOEXEC);
-	if (c->memfd < 0 && (errno == EACCES || errno == EPERM))
-		log_err("cannot open %s: %s (a Yama ptrace_scope of 3 forbids "
-			"it)", path, strerror(errno));
+	}
+	*c = (struct caller){ .tgid = tgid, .uid = who->uid, .gid = who->gid,
+			      .refs = 1,	/* while the process lives */
+			      .memfd = -1 };
+	err = clientmem_bind(tid, &c->memfd);
 	c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	/* Both handles taken: make sure they name the process of tid. */
-	if (c->memfd < 0 || c->pidfd < 0 || !same_process(tid, tgid)) {
+	if (!err && (c->pidfd < 0 || !same_process(tid, tgid)))
+		err = ESRCH;
+	c->exit_watch = (struct loop_source){ c->pidfd, caller_exited };
+	if (!err && loop_add(&c->exit_watch))
+		err = errno;
+	if (err) {
 		if (c->memfd >= 0)
 			close(c->memfd);
 		if (c->pidfd >= 0)
 			close(c->pidfd);
+		quota_put_process(who->uid);
 		free(c);
-		errno = ESRCH;
-		return NULL;
-	}
-	c->exit_watch = (struct loop_source){ c->pidfd, caller_exited };
-	if (loop_add(&c->exit_watch)) {
-		int e = errno;
-
-		close(c->memfd);
-		close(c->pidfd);
-		free(c);
-		errno = e;
+		errno = err;
 		return NULL;
 	}
 	LIST_INSERT_HEAD(&caller_list, c, link);
@@ -234,11 +235,13 @@ int caller_get(const struct requester *who, struct caller **out)
 	pid_t tgid;
 
 	if (e && same_process(tid, e->caller->tgid)) {
-		if (!image_replaced(e->caller)) {
-			*out = e->caller;
+		c = e->caller;
+		if (c->uid == who->uid && c->gid == who->gid &&
+		    !image_replaced(c)) {
+			*out = c;
 			return 0;
 		}
-		retire(e->caller);	/* drops e; a new caller follows */
+		retire(c);	/* exec'd: drops e; a new caller follows */
 		slot = tid_slot(tid);
 	} else if (e) {	/* a recycled tid, or the leader thread is gone */
 		*slot = e->next;
@@ -247,8 +250,8 @@ int caller_get(const struct requester *who, struct caller **out)
 	tgid = read_tgid(tid);
 	if (tgid <= 0)
 		return ESRCH;
-	c = find_by_tgid(tid, tgid);
-	if (!c && !(c = new_caller(tid, tgid, who->uid)))
+	c = find_by_tgid(tid, tgid, who);
+	if (!c && !(c = new_caller(tid, tgid, who)))
 		return errno == EAGAIN || errno == ENOMEM ? errno : ESRCH;
 	e = malloc(sizeof(*e));
 	if (e) {	/* without the cache entry we resolve again next time */
@@ -256,47 +259,5 @@ int caller_get(const struct requester *who, struct caller **out)
 		*slot = e;
 	}
 	*out = c;
-	return 0;
-}
-
-/* /proc/PID/mem: a short count means an unmapped address, 0 bytes from a
- * live fd means the address space is gone. */
-static int mem_result(ssize_t n, size_t len)
-{
-	if (n == (ssize_t)len)
-		return 0;
-	if (n == 0)
-		return ESRCH;
-	return EFAULT;
-}
-
-int caller_read(struct caller *c, uint64_t addr, void *buf, size_t len)
-{
-	if (c->memfd < 0)
-		return ESRCH;
-	return mem_result(pread(c->memfd, buf, len, (off_t)addr), len);
-}
-
-int caller_write(struct caller *c, uint64_t addr, const void *buf,
-		 size_t len)
-{
-	if (c->memfd < 0)
-		return ESRCH;
-	return mem_result(pwrite(c->memfd, buf, len, (off_t)addr), len);
-}
-
-int caller_probe(struct caller *c, uint64_t addr, uint64_t len)
-{
-	uint64_t page = addr & ~(uint64_t)(AIO_PAGE - 1);
-	char byte;
-	int rc;
-
-	if (len == 0 || addr + len < addr)
-		return EFAULT;
-	for (; page < addr + len; page += AIO_PAGE) {
-		rc = caller_read(c, page < addr ? addr : page, &byte, 1);
-		if (rc)
-			return rc;
-	}
 	return 0;
 }

@@ -29,6 +29,8 @@ static const struct {
 	T("NAIOREQPP", naioreqpp, 1024, 1, 1048576),
 	T("NAIOBUF", naiobuf, 4096, 1, 1048576),
 	T("NAIOLOCKTBL", naiolocktbl, 256, 1, AIO_LKTBL_MAX),
+	T("NAIOPROCPU", naioprocpu, 128, 1, 65536),
+	T("NAIOREQPU", naioreqpu, 2048, 1, 1048576),
 #undef T
 };
 
@@ -106,7 +108,8 @@ int config_set_tunable(struct config *cfg, const char *assignment,
 	}
 	return failmsg(err, errlen,
 		       "unknown tunable '%.*s' (known: NAIOPROC, NAIOREQ, "
-		       "NAIOREQPP, NAIOBUF, NAIOLOCKTBL)",
+		       "NAIOREQPP, NAIOBUF, NAIOLOCKTBL, NAIOPROCPU, "
+		       "NAIOREQPU)",
 		       (int)(eq - assignment), assignment);
 }
 

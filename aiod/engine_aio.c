@@ -2,8 +2,9 @@
  * engine_aio.c -- aio(M)'s three ioctls.  DKIOCMLOCK declares a process's
  * region and locks it if the lock table lets its user; DKIOCASTRT checks a
  * request against rules.c, accounts its slot per process and system-wide
- * (NAIOREQPP, NAIOREQ) and is answered before its transfer starts, so the
- * caller's next request overlaps the copy and io_submit; DKIOCASTAT hands
+ * (NAIOREQPP, NAIOREQ, the share of each user) and binds it to the
+ * caller's memory, and is answered before its transfer is submitted, so
+ * accepted requests go to io_submit in batches; DKIOCASTAT hands
  * back each open file's completions in completion order, at most MAXSTATUS
  * at a time.  A region lasts until its process exits or execs, or until
  * the last file it was declared on is closed.
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/async.h>
+#include <unistd.h>
 
 /* One DKIOCASTRT, from start until DKIOCASTAT returns its status. */
 struct aio_request {
@@ -20,6 +22,7 @@ struct aio_request {
 	struct aio_file *file;
 	struct caller *caller;		/* held */
 	uint64_t maddr;
+	int memfd;			/* a read's destination image, or -1 */
 	struct mem_lock *lock;		/* io.buf is in it; NULL: the pool */
 	struct status status;
 	STAILQ_ENTRY(aio_request) link;	/* accepted, then f's done list */
@@ -48,6 +51,7 @@ static void free_request(struct aio_request *r)
 {
 	r->caller->nreq--;
 	engine_counts.requests_active--;
+	quota_put_request(r->caller->uid);
 	caller_put(r->caller);
 	free(r);
 }
@@ -102,8 +106,9 @@ int engine_mlock(struct aio_file *f, const struct requester *who,
 	if (unknown)
 		return unknown;
 	if (action == RULES_MLOCK_NEW) {
-		if (caller_probe(c, m->avaddr, m->asize))
-			return EFAULT;
+		err = clientmem_mapped(who->tid, m->avaddr, m->asize);
+		if (err)
+			return err == ESRCH ? EINVAL : err;
 		err = locktbl_acquire(c->uid, c->tgid, m->avaddr, m->asize,
 				   &c->lock);
 		if (err)
@@ -115,6 +120,15 @@ int engine_mlock(struct aio_file *f, const struct requester *who,
 	if (err && c->region_files == 0)
 		drop_region(c);
 	return err;
+}
+
+/* Give back a request's buffer (its lock's memory, or the pool's). */
+static void put_buffer(struct aio_request *r)
+{
+	if (r->lock)
+		locktbl_buffer_done(r->lock);
+	else
+		backend_buf_put(r->io.buf);
 }
 
 static void request_done(struct backend_io *io, long result)
@@ -131,21 +145,33 @@ static void request_done(struct backend_io *io, long result)
 	} else {
 		r->status.iobsize = (int16_t)result;
 		if (!io->write) {
-			int rc = caller_write(r->caller, r->maddr, io->buf,
-					      io->len);
+			int rc = clientmem_deliver(r->memfd, r->maddr, io->buf,
+						   io->len);
 			if (rc) {
 				r->status.iostatus = (int16_t)rc;
 				r->status.iobsize = 0;
 			}
 		}
 	}
-	if (r->lock)
-		locktbl_buffer_done(r->lock);
-	else
-		backend_buf_put(io->buf);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	r->memfd = -1;
+	put_buffer(r);
 	STAILQ_INSERT_TAIL(&f->done, r, link);
 	f->ndone++;
 	engine_transfer_ended(f);
+}
+
+/* Bind r to the requester's image: a write's data is copied now, a read
+ * gets a handle to deliver into once it is checked writable. */
+static int bind_memory(struct aio_request *r, pid_t tid)
+{
+	int err;
+
+	if (r->io.write)
+		return clientmem_read(tid, r->maddr, r->io.buf, r->io.len);
+	err = clientmem_writable(tid, r->maddr, r->io.len);
+	return err ? err : clientmem_bind(tid, &r->memfd);
 }
 
 int engine_start(struct aio_file *f, const struct requester *who,
@@ -154,7 +180,6 @@ int engine_start(struct aio_file *f, const struct requester *who,
 	struct aio_target target = { f->dev->size, f->readable, f->writable };
 	struct aio_request *r;
 	struct caller *c;
-	void *buf;
 	int err;
 
 	err = engine_requester(who, &c);
@@ -163,23 +188,15 @@ int engine_start(struct aio_file *f, const struct requester *who,
 	err = rules_check_request(rq, &c->region, &target);
 	if (err)
 		return err;
-	if (c->nreq >= engine_tun.naioreqpp ||
-	    engine_counts.requests_active >= engine_tun.naioreq)
+	if (c->nreq >= engine_tun.naioreqpp)
 		return EAGAIN;
-	/* Inside a held lock the region was probed at DKIOCMLOCK. */
-	if (!c->region.held && caller_probe(c, rq->maddr, (uint64_t)rq->size))
-		return EFAULT;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return EAGAIN;
-	buf = c->lock ? locktbl_buffer(c->lock, rq->maddr) : backend_buf_get();
-	if (!buf) {
-		free(r);
-		return EAGAIN;
-	}
 	r->file = f;
 	r->caller = c;
 	r->maddr = rq->maddr;
+	r->memfd = -1;
 	r->lock = c->lock;
 	r->status.iomaddr = rq->maddr;
 	r->status.ioref = rq->ref;
@@ -188,9 +205,22 @@ int engine_start(struct aio_file *f, const struct requester *who,
 		.write = rq->cmd == AU_WRITE,
 		.offset = (uint64_t)rq->daddr * AIO_BLOCK,
 		.len = (size_t)rq->size,
-		.buf = buf,
+		.buf = c->lock ? locktbl_buffer(c->lock, rq->maddr)
+			       : backend_buf_get(),
 		.done = request_done,
 	};
+	err = r->io.buf ? quota_take_request(c->uid) : EAGAIN;
+	if (!err) {
+		err = bind_memory(r, who->tid);
+		if (err)
+			quota_put_request(c->uid);
+	}
+	if (err) {
+		if (r->io.buf)
+			put_buffer(r);
+		free(r);
+		return err == ESRCH ? EINVAL : err;
+	}
 	caller_hold(c);
 	c->nreq++;
 	engine_counts.requests_total++;
@@ -207,24 +237,9 @@ void engine_start_accepted(void)
 		struct aio_request *r = STAILQ_FIRST(&accepted);
 
 		STAILQ_REMOVE_HEAD(&accepted, link);
-		if (r->io.write && caller_read(r->caller, r->maddr, r->io.buf,
-					       r->io.len))
-			request_done(&r->io, -EFAULT);	/* unmapped since */
-		else
-			backend_submit(&r->io);
+		backend_submit(&r->io);
 	}
 	backend_flush();
-}
-
-/* The kernel copies statuses out only after aiod has answered, and
- * statuses it could not deliver would be lost: reject an argument that is
- * not mapped in the caller before taking any off the list. */
-static bool status_buffer_mapped(const struct requester *who, uint64_t addr,
-				 size_t size)
-{
-	struct caller *c;
-
-	return engine_requester(who, &c) || caller_probe(c, addr, size) == 0;
 }
 
 int engine_collect(struct aio_file *f, const struct requester *who,
@@ -236,8 +251,11 @@ int engine_collect(struct aio_file *f, const struct requester *who,
 	 * reads its completion ring in user space). */
 	if (!f->ndone && f->inflight)
 		backend_reap();
+	/* The kernel copies statuses out only after aiod has answered, and
+	 * statuses it could not deliver would be lost: reject an argument
+	 * the caller could not write before taking any off the list. */
 	*n = rules_status_count(f->ndone);
-	if (*n && !status_buffer_mapped(who, out_addr, out_size)) {
+	if (*n && clientmem_writable(who->tid, out_addr, out_size)) {
 		*n = 0;
 		return EFAULT;
 	}

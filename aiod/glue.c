@@ -119,7 +119,7 @@ static struct requester requester_of(fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
-	return (struct requester){ ctx->pid, ctx->uid };
+	return (struct requester){ ctx->pid, ctx->uid, ctx->gid };
 }
 
 static void reply_later(struct engine_call *call, int err,

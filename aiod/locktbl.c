@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <syslog.h>
 
 /* A granted lock: the allowance it reserved and its mapped bounce memory,
  * shared by the transfers in flight inside the region. */
@@ -160,9 +161,10 @@ int locktbl_acquire(uid_t uid, pid_t pid, uint64_t addr, uint64_t size,
 
 	*lock = NULL;
 	if (!reserve(uid, size)) {
-		log_info("pid %d (uid %u): DKIOCMLOCK of %llu bytes accepted "
-			 "without a lock: no permission or allowance used up",
-			 (int)pid, (unsigned)uid, (unsigned long long)size);
+		log_limited(log_user_budget(uid), LOG_INFO, "pid %d (uid %u): "
+			    "DKIOCMLOCK of %llu bytes accepted without a lock: "
+			    "no permission or allowance used up", (int)pid,
+			    (unsigned)uid, (unsigned long long)size);
 		return 0;
 	}
 	l = calloc(1, sizeof(*l));
@@ -184,8 +186,8 @@ int locktbl_acquire(uid_t uid, pid_t pid, uint64_t addr, uint64_t size,
 		munmap(l->mem, len);
 	free(l);
 	unreserve(uid, size);
-	log_warn("pid %d: cannot lock %zu bytes for AIO: %s", (int)pid, len,
-		 strerror(e));
+	log_limited(log_user_budget(uid), LOG_WARNING, "pid %d: cannot lock "
+		    "%zu bytes for AIO: %s", (int)pid, len, strerror(e));
 	return ENOMEM;
 }
 

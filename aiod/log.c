@@ -1,13 +1,20 @@
 /*
  * log.c -- where aiod's messages go: standard error while it runs in the
  * foreground or is still starting (so a failed start is explained on the
- * terminal), syslog (facility daemon) once it has detached.
+ * terminal), syslog (facility daemon) once it has detached.  Messages a
+ * client can provoke at will (refused requests) draw on a budget per
+ * user: a few per minute, then a count of what was suppressed.
  */
 #include "aiod.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
+#include <time.h>
+
+#define BUDGET_MESSAGES	5	/* per window, per budget */
+#define BUDGET_WINDOW	60	/* seconds */
+#define USER_BUDGETS	64
 
 static bool use_syslog;
 
@@ -17,11 +24,8 @@ void log_to_syslog(void)
 	use_syslog = true;
 }
 
-void log_msg(int priority, const char *fmt, ...)
+static void log_va(int priority, const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	if (use_syslog) {
 		vsyslog(priority, fmt, ap);
 	} else {
@@ -29,5 +33,52 @@ void log_msg(int priority, const char *fmt, ...)
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}
+}
+
+void log_msg(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_va(priority, fmt, ap);
 	va_end(ap);
+}
+
+void log_limited(struct log_budget *b, int priority, const char *fmt, ...)
+{
+	time_t now = time(NULL);
+	va_list ap;
+
+	if (now - b->window >= BUDGET_WINDOW) {
+		if (b->suppressed)
+			log_msg(priority, "%u more such message%s suppressed "
+				"in %d s", b->suppressed,
+				b->suppressed == 1 ? "" : "s", BUDGET_WINDOW);
+		*b = (struct log_budget){ .window = now };
+	}
+	if (b->used >= BUDGET_MESSAGES) {
+		b->suppressed++;
+		return;
+	}
+	b->used++;
+	va_start(ap, fmt);
+	log_va(priority, fmt, ap);
+	va_end(ap);
+}
+
+struct log_budget *log_user_budget(uid_t uid)
+{
+	static struct {
+		uid_t uid;
+		bool used;
+		struct log_budget budget;
+	} users[USER_BUDGETS];
+	unsigned i = (unsigned)uid % USER_BUDGETS;
+
+	if (!users[i].used || users[i].uid != uid) {
+		users[i].uid = uid;
+		users[i].used = true;
+		users[i].budget = (struct log_budget){ 0 };
+	}
+	return &users[i].budget;
 }

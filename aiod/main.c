@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -182,6 +183,25 @@ static void on_completions(struct loop_source *src)
 	backend_reap();
 }
 
+/* Each read in flight holds a handle on its client's memory: make room
+ * for NAIOREQ of them besides the processes' and the devices' own. */
+static void raise_fd_limit(const struct config *cfg)
+{
+	rlim_t need = (rlim_t)cfg->tun.naioreq + 2 * cfg->tun.naioproc +
+		      cfg->ndevices + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		log_warn("cannot raise the open file limit to %llu (%s): "
+			 "requests past it get EAGAIN", (unsigned long long)need,
+			 strerror(errno));
+}
+
 static int write_pidfile(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "we");
@@ -236,10 +256,11 @@ int main(int argc, char **argv)
 	if (sigsrc.fd < 0)
 		die("signalfd: %s", strerror(errno));
 
+	raise_fd_limit(&cfg);
 	engine_init(&cfg.tun);
 	admin_init(devs, cfg.ndevices);
 	if (loop_init() ||
-	    callers_init(cfg.tun.naioproc, engine_caller_retired) ||
+	    quota_init(&cfg.tun) || callers_init(engine_caller_retired) ||
 	    locktbl_init(cfg.tun.naiolocktbl, cfg.tun.naioproc) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
@@ -289,6 +310,7 @@ int main(int argc, char **argv)
 	fe->stop();
 	callers_shutdown();
 	locktbl_shutdown();
+	quota_shutdown();
 	backend_shutdown();
 	glue_shutdown();
 	loop_shutdown();

@@ -5,7 +5,8 @@
  * itself, and the event loop runs in the test.  They cover the order of
  * DKIOCASTRT's checks, the status FIFO and MAXSTATUS batching, flush and
  * release waiting for transfers in flight, DKIOCMLOCK's region and its end
- * on close, the data moved, and the CUSE file position on errors.
+ * on close, page protections, the data moved, and the CUSE file position
+ * on errors.
  */
 #include "unit.h"
 #include "aiod/aiod.h"
@@ -41,7 +42,8 @@ static void setup(void)
 {
 	struct tunables tun = { .naioproc = 4, .naioreq = 64,
 				.naioreqpp = PERPROC, .naiobuf = 64,
-				.naiolocktbl = 4 };
+				.naiolocktbl = 4, .naioprocpu = 4,
+				.naioreqpu = 64 };
 	struct device_spec spec = { .name = "t", .path = image, .mode = 0600 };
 	char err[256];
 	int fd;
@@ -56,12 +58,13 @@ static void setup(void)
 		      "%s", err);
 	ck_assert_int_eq(loop_init(), 0);
 	ck_assert_int_eq(backend_init(tun.naioreq, tun.naiobuf), 0);
-	ck_assert_int_eq(callers_init(tun.naioproc, engine_caller_retired), 0);
+	ck_assert_int_eq(quota_init(&tun), 0);
+	ck_assert_int_eq(callers_init(engine_caller_retired), 0);
 	ck_assert_int_eq(locktbl_init(tun.naiolocktbl, tun.naioproc), 0);
 	engine_init(&tun);
 	completions = (struct loop_source){ backend_eventfd(), reap };
 	ck_assert_int_eq(loop_add(&completions), 0);
-	self = (struct requester){ gettid(), getuid() };
+	self = (struct requester){ gettid(), getuid(), getgid() };
 	mem = mmap(NULL, 16 * AIO_PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(mem, MAP_FAILED);
@@ -220,6 +223,40 @@ START_TEST(astat_bad_buffer_keeps_statuses)
 	ck_assert_uint_eq(n, 0);
 	ck_assert_uint_eq(collect(f, st), 1);
 	ck_assert_uint_eq(st[0].ioref, 7);
+}
+END_TEST
+
+/* Data moves only where the client itself could move it: never into a
+ * page it may not write, never from one it may not read. */
+START_TEST(page_protections_respected)
+{
+	struct aio_file *f = engine_open(&dev, O_RDWR);
+	unsigned char *ro = mem + 4 * AIO_PAGE, *none = mem + 5 * AIO_PAGE;
+	struct outcome *o = outcome();
+	struct status st[MAXSTATUS];
+	struct request_args rq;
+	size_t n;
+
+	memset(ro, 0x5a, AIO_PAGE);
+	ck_assert_int_eq(mprotect(ro, AIO_PAGE, PROT_READ), 0);
+	ck_assert_int_eq(mprotect(none, AIO_PAGE, PROT_NONE), 0);
+	rq = request(AU_READ, 0, ro, 512, 0);
+	ck_assert_int_eq(engine_start(f, &self, &rq), EFAULT);
+	rq = request(AU_WRITE, 0, none, 512, 0);
+	ck_assert_int_eq(engine_start(f, &self, &rq), EFAULT);
+	rq = request(AU_WRITE, 0, ro, 512, 0);		/* readable: fine */
+	ck_assert_int_eq(engine_start(f, &self, &rq), 0);
+	settle();
+	ck_assert_int_eq(engine_collect(f, &self, (uintptr_t)ro,
+					sizeof(ASYNCSTATUS), st, &n), EFAULT);
+	ck_assert_uint_eq(collect(f, st), 1);
+	engine_pio(f, &o->call, &self, false, (uintptr_t)ro, 100, 0);
+	settle();
+	ck_assert(o->done);
+	ck_assert_int_eq(o->err, EFAULT);
+	for (unsigned i = 0; i < AIO_PAGE; i++)
+		ck_assert_uint_eq(ro[i], 0x5a);
+	free(o);
 }
 END_TEST
 
@@ -404,6 +441,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, astrt_checks_in_order);
 	tcase_add_test(tc, astat_fifo_and_batches);
 	tcase_add_test(tc, astat_bad_buffer_keeps_statuses);
+	tcase_add_test(tc, page_protections_respected);
 	tcase_add_test(tc, data_round_trip);
 	tcase_add_test(tc, release_waits_for_transfers);
 	tcase_add_test(tc, release_when_idle_answers_at_once);

@@ -14,5 +14,6 @@ Suite *backend_suite(void);
 Suite *memlock_suite(void);
 Suite *locktbl_suite(void);
 Suite *engine_suite(void);
+Suite *quota_suite(void);
 
 #endif

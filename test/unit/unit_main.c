@@ -19,6 +19,7 @@ int main(void)
 	srunner_add_suite(sr, memlock_suite());
 	srunner_add_suite(sr, locktbl_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, quota_suite());
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

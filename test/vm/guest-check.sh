@@ -25,6 +25,7 @@ slice_off=33554432             # rdsk/0s2 = [32 MiB, 48 MiB)
 slice_size=16777216
 reqpp=64                       # NAIOREQPP
 req=96                         # NAIOREQ
+user_req=84                    # what a user other than root may hold of it
 mnt=/mnt/aio
 img=/tmp/disk.img
 stage_timeout=${VM_STAGE_TIMEOUT:-300}
@@ -196,7 +197,7 @@ if [ $cuse_up -eq 0 ]; then
 	stage "CUSE front end: aioconform as aiotest with an allowance"
 	# shellcheck disable=SC2086
 	run "aioconform as aiotest (CUSE)" su -s /bin/sh aiotest -c \
-		"aioconform -P -L 65536 -s $size -S $slice_size -p $reqpp -q $req /dev/rdsk/0s1 /dev/rdsk/0s2"
+		"aioconform -P -L 65536 -s $size -S $slice_size -p $reqpp -q $user_req /dev/rdsk/0s1 /dev/rdsk/0s2"
 
 	for prog in aioconform-libasync aioconform-libasync32; do
 		stage "CUSE front end: $prog (positional I/O through libasync)"
