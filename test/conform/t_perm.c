@@ -126,8 +126,8 @@ static void expect_child(const char *want, const char *what)
 	child_spawn(&c, declare_page, NULL);
 	child_expect_ok(&c, said, sizeof(said));
 	child_reap(&c);
-	ck_assert_msg(strstr(said, want) != NULL, "%s: child was%s", what,
-		      said);
+	ck_assert_msg(strcmp(said, want) == 0, "%s: the child said \"%s\", "
+		      "expected \"%s\"", what, said, want);
 }
 
 START_TEST(perm_allowance_shared_by_processes)
