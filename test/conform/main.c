@@ -1,9 +1,10 @@
 /*
  * main.c -- the aioconform program: command-line options, the run
  * configuration, choosing which tests apply (a test whose device, option or
- * privilege is missing is not added, and a line says so), building the
- * Check suite with one tcase per group, running it in Check's fork mode with
- * CK_VERBOSE output, and the final "N passed, N failed" line and exit status.
+ * privilege is missing is not added, and a line says so; under --no-skip
+ * that is a failure), building the Check suite with one tcase per group,
+ * running it in Check's fork mode with CK_VERBOSE output, and the final
+ * "N passed, N failed, N skipped" line and exit status.
  * The tests themselves live in the t_*.c files, one file per concern.
  */
 #include "conform.h"
@@ -45,11 +46,15 @@ static void usage(FILE *f)
 "                   daemon by aiolkinit (permission tests; 0: none)\n"
 "  -w SECONDS       how long to wait for a completion (default 10)\n"
 "  -t NAME          run only this test or group (may be repeated)\n"
+"      --no-skip    a selected test that cannot run here is a failure\n"
 "  -l               list the test names and exit\n"
 "  -h, --help       this text\n"
 "\n"
-"Each test runs in its own process (Check's fork mode).  Exit status 0\n"
-"only if every test run passed; 2 for a usage error.\n");
+"A test whose device, option or privilege is missing is skipped, with a\n"
+"line saying why.  Each test runs in its own process (Check's fork mode).\n"
+"Exit status 0 only if at least one test ran and every test run passed\n"
+"(and, with --no-skip, none was skipped); 1 otherwise; 2 for a usage\n"
+"error.\n");
 }
 
 static void die(const char *fmt, const char *arg)
@@ -181,19 +186,21 @@ static void check_device(const char *path, uint64_t size, const char *what)
 
 int main(int argc, char **argv)
 {
+	enum { OPT_NO_SKIP = 256 };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "no-skip", no_argument, NULL, OPT_NO_SKIP },
 		{ NULL, 0, NULL, 0 },
 	};
 	char **only = calloc((size_t)argc, sizeof(char *));
 	bool *used = calloc((size_t)argc, sizeof(bool));
 	int nonly = 0, c;
-	bool list = false;
+	bool list = false, no_skip = false;
 
 	if (only == NULL || used == NULL)
 		die("%s", "out of memory");
-	while ((c = getopt_long(argc, argv, "hlPs:S:b:B:p:q:t:w:L:E:", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hlPs:S:b:B:p:q:t:w:L:E:",
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -233,6 +240,9 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			conf.error_block = (long)parse_u64(optarg, "-E");
+			break;
+		case OPT_NO_SKIP:
+			no_skip = true;
 			break;
 		case 'L':
 			conf.allowance = (int64_t)parse_u64(optarg, "-L");
@@ -315,8 +325,9 @@ int main(int argc, char **argv)
 			const char *why = missing(t);
 
 			if (why != NULL) {
-				printf("aioconform: skipping %s: %s\n",
-				       t->name, why);
+				printf("aioconform: %s %s: %s\n", no_skip ?
+				       "FAILED (--no-skip): cannot run" :
+				       "skipping", t->name, why);
 				nskipped++;
 				continue;
 			}
@@ -345,8 +356,19 @@ int main(int argc, char **argv)
 	int failed = srunner_ntests_failed(sr);
 
 	srunner_free(sr);
-	printf("%d passed, %d failed\n", run - failed, failed);
+	printf("%d passed, %d failed, %d skipped\n", run - failed, failed,
+	       nskipped);
 	free(only);
 	free(used);
+	if (run == 0) {
+		printf("aioconform: FAILED: no selected test ran\n");
+		return 1;
+	}
+	if (no_skip && nskipped) {
+		printf("aioconform: FAILED: --no-skip and %d test%s skipped "
+		       "(see above)\n", nskipped, nskipped == 1 ? " was" :
+		       "s were");
+		return 1;
+	}
 	return failed == 0 ? 0 : 1;
 }
