@@ -44,6 +44,8 @@ static void usage(FILE *f)
 "  -E BLOCK         a block of DEVICE whose reads fail (device errors)\n"
 "  -L BYTES         this user's memory-lock allowance as loaded into the\n"
 "                   daemon by aiolkinit (permission tests; 0: none)\n"
+"  -D MS            DEVICE delays each transfer by at least MS milliseconds\n"
+"                   (tests that tell not blocking from waiting)\n"
 "  -w SECONDS       how long to wait for a completion (default 10)\n"
 "  -t NAME          run only this test or group (may be repeated)\n"
 "      --no-skip    a selected test that cannot run here is a failure\n"
@@ -149,6 +151,8 @@ static const char *missing(const struct ctest *t)
 		return "positional I/O tests are off (-P)";
 	if ((n & NEED_LIMITS) && (conf.naioreqpp == 0 || conf.naioreq == 0))
 		return "needs -p NAIOREQPP and -q NAIOREQ";
+	if ((n & NEED_DELAY) && conf.delay_ms == 0)
+		return "needs -D (a device that delays each transfer)";
 	return NULL;
 }
 
@@ -199,7 +203,7 @@ int main(int argc, char **argv)
 
 	if (only == NULL || used == NULL)
 		die("%s", "out of memory");
-	while ((c = getopt_long(argc, argv, "hlPs:S:b:B:p:q:t:w:L:E:",
+	while ((c = getopt_long(argc, argv, "hlPs:S:b:B:p:q:t:w:L:E:D:",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -240,6 +244,11 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			conf.error_block = (long)parse_u64(optarg, "-E");
+			break;
+		case 'D':
+			conf.delay_ms = (long)parse_u64(optarg, "-D");
+			if (conf.delay_ms <= 0)
+				die("%s", "-D must be positive");
 			break;
 		case OPT_NO_SKIP:
 			no_skip = true;
@@ -310,6 +319,8 @@ int main(int argc, char **argv)
 		printf(", NAIOREQPP %ld", conf.naioreqpp);
 	if (conf.naioreq)
 		printf(", NAIOREQ %ld", conf.naioreq);
+	if (conf.delay_ms)
+		printf(", transfers take %ld ms or more", conf.delay_ms);
 	printf(", %s-bit\n", sizeof(long) == 8 ? "64" : "32");
 
 	Suite *s = suite_create("aio");
