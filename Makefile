@@ -45,13 +45,15 @@ scodb_SRCS      = examples/scodb.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c
 aiobench_SRCS   = bench/aiobench.c
 aiobench_LIBS   = -laio
+dmcreate_SRCS   = test/vm/dmcreate.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench
+PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
+           dmcreate
 # What the initramfs of the VM test needs, statically linked; the *32
-# ones are i386 clients.
-STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb
+# ones are i386 clients; dmcreate sets up its dm-delay device.
+STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
 LIBASYNC_PROGRAMS = aioconform scodb
