@@ -5,18 +5,22 @@
 # missing), as root and, with the lock table loaded by aiolkinit, as an
 # unprivileged user; libasync preloaded and linked, and the legacy database
 # example; aioinfo's figures after a known workload; a lock table of the
-# largest size overflowing; a device error on an image-file partition;
-# then the CUSE front end, 32-bit clients and a slow device in a qemu VM.
-# aiod runs in the foreground (-f) in the background, its log in $work; a
-# stage that fails shows that log.  A stage that cannot run here says
-# `--- NAME: SKIPPED (why)` and is counted as skipped, never as passed.
-# Stages that name their tests with -t run aioconform with --no-skip, so
-# that none of them can be skipped silently.  Everything it sets up is
-# torn down on any exit.  Expects `make all static build/aioconform32` to
-# have run; B names the build directory.
+# largest size overflowing; a device error on an image-file partition; the
+# suite against an aiod built with AddressSanitizer and UBSan (SAN_B,
+# default build-san, when it has one); then the CUSE front end, 32-bit
+# clients and a slow device in a qemu VM.  aiod runs in the foreground
+# (-f) in the background, its log in $work; a stage that fails shows that
+# log, and a sanitizer report in it fails the stage that stops aiod.  A
+# stage that cannot run here says `--- NAME: SKIPPED (why)` and is counted
+# as skipped, never as passed.  Stages that name their tests with -t run
+# aioconform with --no-skip, so that none of them can be skipped silently.
+# Everything it sets up is torn down on any exit.  Expects `make all
+# static build/aioconform32` to have run; B names the build directory.
 set -u
 B=${B:-build}
+san_b=${SAN_B:-build-san}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
+case $san_b in /*) ;; *) san_b=$PWD/$san_b ;; esac
 work=$(mktemp -d /var/tmp/scoaio-test.XXXXXX)
 chmod 755 "$work"
 mnt=$work/mnt
@@ -29,6 +33,8 @@ aiod=$B/aiod		# the aiod that start_aiod runs
 aiod_pid=""
 aiod_log=""
 naiod=0
+# A sanitizer-built program stops at its first UBSan report, as at ASan's.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 cleanup() {
 	stop_aiod
@@ -81,7 +87,7 @@ start_aiod() {	# aiod arguments: devices and tunables
 	done
 	mountpoint -q "$mnt"
 }
-stop_aiod() {	# SIGTERM; aiod must exit 0 and unmount
+stop_aiod() {	# SIGTERM; aiod must exit 0, unmounted, with a clean log
 	[ -n "$aiod_pid" ] || return 0
 	kill -TERM "$aiod_pid"
 	i=0
@@ -101,6 +107,10 @@ stop_aiod() {	# SIGTERM; aiod must exit 0 and unmount
 	fi
 	if mountpoint -q "$mnt"; then
 		echo "$mnt is still mounted"; umount -l "$mnt"; rc=1
+	fi
+	if grep -q -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+		"$aiod_log"; then
+		echo "aiod's log has a sanitizer report"; rc=1
 	fi
 	return $rc
 }
@@ -242,6 +252,27 @@ truncate -s 8M "$work/short.img"	# blocks from 16384 on now fail
 result "a read past the shrunken image reports an error" $?
 stop_aiod
 result "aiod stops on SIGTERM and unmounts" $?
+
+# With B=$san_b (make check SAN=1) every stage above ran that aiod.
+if [ "$B" != "$san_b" ]; then
+	stage "conformance suite against aiod built with ASan and UBSan"
+	if [ -x "$san_b/aiod" ]; then
+		aiod=$san_b/aiod
+		# shellcheck disable=SC2086
+		start_aiod $limits $devices
+		result "aiod (ASan, UBSan) starts" $?
+		# shellcheck disable=SC2086
+		"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
+			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+		result "aioconform against aiod (ASan, UBSan)" $?
+		stop_aiod
+		result "aiod (ASan, UBSan) stops, no sanitizer report in its log" $?
+		aiod=$B/aiod
+	else
+		skip "aioconform against a sanitizer-built aiod" \
+		     "no $san_b/aiod (make B=$san_b SAN=1 $san_b/aiod)"
+	fi
+fi
 
 stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
 if [ -d "$B/static" ]; then
