@@ -410,7 +410,9 @@ START_TEST(fuzz_random_requests)
 		long cmd = fuzz_long(-1, 4);
 		long daddr = fuzz_long(-2, 6000);
 		long size = fuzz_long(-512, 2 * PAGE);
-		char *maddr = base + fuzz_long(0, 3 * PAGE);
+		/* Any address: integer arithmetic, defined when it wraps. */
+		char *maddr = (char *)((uintptr_t)base +
+				       (uintptr_t)fuzz_long(0, 3 * PAGE));
 
 		/* Keep writes away from the blocks other tests check. */
 		if (cmd == AU_WRITE && daddr >= 0 && daddr < 6000)
