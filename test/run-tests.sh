@@ -33,8 +33,15 @@ aiod=$B/aiod		# the aiod that start_aiod runs
 aiod_pid=""
 aiod_log=""
 naiod=0
-# A sanitizer-built program stops at its first UBSan report, as at ASan's.
+# Sanitizer-built programs (SAN=1) stop at their first UBSan report, as at
+# ASan's; leaks are looked for in aiod, a daemon, not in short-lived clients.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=0
+# A sanitizer-built libasync.so needs the ASan runtime loaded before it.
+preload=$B/libasync.so
+asan=$(ldd "$preload" 2>/dev/null |
+	sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
+[ -z "$asan" ] || preload="$asan $preload"
 
 cleanup() {
 	stop_aiod
@@ -67,8 +74,8 @@ start_aiod() {	# aiod arguments: devices and tunables
 	naiod=$((naiod + 1))
 	aiod_log=$work/aiod.$naiod.log
 	echo "+ $aiod -f --fuse $mnt $*"
-	"$aiod" -f --fuse "$mnt" --pidfile "$work/aiod.pid" "$@" \
-		2>"$aiod_log" &
+	ASAN_OPTIONS=detect_leaks=1 "$aiod" -f --fuse "$mnt" \
+		--pidfile "$work/aiod.pid" "$@" 2>"$aiod_log" &
 	aiod_pid=$!
 	# The pid file appears once every device is ready.
 	i=0
@@ -196,11 +203,11 @@ fi
 stage "libasync on the FUSE front end (the kernel keeps offsets there)"
 "$B/scodb" "$mnt/rdsk/0s1"
 result "scodb without libasync" $?
-SCOAIO_DEVMAP="/dev/rhd01=$mnt/rdsk/0s1" LD_PRELOAD="$B/libasync.so" \
+SCOAIO_DEVMAP="/dev/rhd01=$mnt/rdsk/0s1" LD_PRELOAD="$preload" \
 	"$B/scodb" /dev/rhd01
 result "scodb with libasync preloaded, by the SCO path /dev/rhd01" $?
 # shellcheck disable=SC2086
-LD_PRELOAD="$B/libasync.so" "$B/aioconform" $geometry \
+LD_PRELOAD="$preload" "$B/aioconform" $geometry \
 	-b "$backing@0" -B "$backing@$half" "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 result "aioconform with libasync preloaded" $?
 if [ -x "$B/static/aioconform-libasync" ]; then
