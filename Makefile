@@ -3,12 +3,19 @@
 # the static binaries for the VM test; `make check` (as root) installs what
 # is missing and runs every test, `make demo` runs the sample SCO program
 # against a default partition, `make bench` compares aiod with native AIO.
+# SAN=1 builds with AddressSanitizer and UBSan, in build-san by default;
+# only the host programs (a static link cannot take ASan).
 
 VERSION    = 0.1
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 CC        ?= cc
 CFLAGS    ?= -O2 -g
+ifeq ($(SAN),1)
+B         ?= build-san
+override CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
+endif
 B         ?= build
 
 WARN       = -std=c11 -Wall -Wextra -Werror
@@ -49,13 +56,15 @@ scodb_SRCS      = examples/scodb.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c
 aiobench_SRCS   = bench/aiobench.c
 aiobench_LIBS   = -laio
+dmcreate_SRCS   = test/vm/dmcreate.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench
+PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
+           dmcreate
 # What the initramfs of the VM test needs, statically linked; the *32
-# ones are i386 clients.
-STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb
+# ones are i386 clients; dmcreate sets up its dm-delay device.
+STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
 LIBASYNC_PROGRAMS = aioconform scodb
@@ -123,9 +132,15 @@ static: $(addprefix $(B)/static/,$(STATIC_PROGRAMS)) \
 deps:
 	@sh scripts/install-deps.sh
 
+# The suite runs once more against an aiod built with SAN=1.
 check: deps
+ifeq ($(SAN),1)
+	$(MAKE) all
+else
 	$(MAKE) all static $(B)/aioconform32
-	sh test/run-tests.sh
+	$(MAKE) B=build-san SAN=1 build-san/aiod
+endif
+	B=$(B) sh test/run-tests.sh
 
 demo: deps
 	$(MAKE) $(B)/aiod $(B)/aiodemo

@@ -5,19 +5,44 @@
 # end over a loop device (an O_DIRECT image file where loop devices are
 # missing), as root and, with the lock table loaded by aiolkinit, as an
 # unprivileged user; libasync preloaded and linked, and the legacy database
-# example; aioinfo's figures after a known workload; a device error
-# on an image-file partition; then the CUSE front end and 32-bit clients in a
-# qemu VM.  Everything it sets up is torn down on any exit.  Expects
-# `make all static` to have run; B names the build directory.
+# example; aioinfo's figures after a known workload; a lock table of the
+# largest size overflowing; a device error on an image-file partition; the
+# suite against an aiod built with AddressSanitizer and UBSan (SAN_B,
+# default build-san, when it has one); then the CUSE front end, 32-bit
+# clients and a slow device in a qemu VM.  aiod runs in the foreground
+# (-f) in the background, its log in $work; a stage that fails shows that
+# log, and a sanitizer report in it fails the stage that stops aiod.  A
+# stage that cannot run here says `--- NAME: SKIPPED (why)` and is counted
+# as skipped, never as passed.  Stages that name their tests with -t run
+# aioconform with --no-skip, so that none of them can be skipped silently.
+# Everything it sets up is torn down on any exit.  Expects `make all
+# static build/aioconform32` to have run; B names the build directory.
 set -u
 B=${B:-build}
+san_b=${SAN_B:-build-san}
+case $B in /*) ;; *) B=$PWD/$B ;; esac
+case $san_b in /*) ;; *) san_b=$PWD/$san_b ;; esac
 work=$(mktemp -d /var/tmp/scoaio-test.XXXXXX)
 chmod 755 "$work"
 mnt=$work/mnt
 loop=""
 passed=0
 failed=0
+skipped=0
 user=nobody
+aiod=$B/aiod		# the aiod that start_aiod runs
+aiod_pid=""
+aiod_log=""
+naiod=0
+# Sanitizer-built programs (SAN=1) stop at their first UBSan report, as at
+# ASan's; leaks are looked for in aiod, a daemon, not in short-lived clients.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=0
+# A sanitizer-built libasync.so needs the ASan runtime loaded before it.
+preload=$B/libasync.so
+asan=$(ldd "$preload" 2>/dev/null |
+	sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
+[ -z "$asan" ] || preload="$asan $preload"
 
 cleanup() {
 	stop_aiod
@@ -29,21 +54,73 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 stage() { printf '\n=== %s\n' "$*"; }
+show_log() {	# the last 100 lines of the current aiod's log
+	[ -s "$aiod_log" ] || return 0
+	echo "----- $aiod_log (last 100 lines)"
+	tail -n 100 "$aiod_log" | sed 's/^/  | /'
+	echo "-----"
+}
 result() {	# NAME STATUS
 	if [ "$2" -eq 0 ]; then echo "--- $1: ok"; passed=$((passed + 1))
-	else echo "--- $1: FAILED"; failed=$((failed + 1)); fi
+	else echo "--- $1: FAILED"; failed=$((failed + 1)); show_log; fi
+}
+skip() {	# NAME REASON
+	echo "--- $1: SKIPPED ($2)"
+	skipped=$((skipped + 1))
+}
+alive() {	# PID: running and not a zombie
+	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"
 }
 start_aiod() {	# aiod arguments: devices and tunables
-	"$B/aiod" --fuse "$mnt" --pidfile "$work/aiod.pid" "$@"
-}
-stop_aiod() {	# SIGTERM, and wait until it has removed its pid file
-	[ -f "$work/aiod.pid" ] || return 0
-	kill -TERM "$(cat "$work/aiod.pid")" 2>/dev/null
+	naiod=$((naiod + 1))
+	aiod_log=$work/aiod.$naiod.log
+	echo "+ $aiod -f --fuse $mnt $*"
+	ASAN_OPTIONS=detect_leaks=1 "$aiod" -f --fuse "$mnt" \
+		--pidfile "$work/aiod.pid" "$@" 2>"$aiod_log" &
+	aiod_pid=$!
+	# The pid file appears once every device is ready.
 	i=0
-	while [ -f "$work/aiod.pid" ] && [ $i -lt 100 ]; do
+	while [ ! -f "$work/aiod.pid" ]; do
+		if ! alive "$aiod_pid"; then
+			wait "$aiod_pid"
+			echo "aiod exited (status $?) before its devices were ready"
+			aiod_pid=""
+			return 1
+		fi
+		if [ $i -ge 200 ]; then
+			echo "aiod's devices were not ready within 20 s"
+			return 1
+		fi
 		sleep 0.1; i=$((i + 1))
 	done
-	[ ! -f "$work/aiod.pid" ] && ! mountpoint -q "$mnt"
+	mountpoint -q "$mnt"
+}
+stop_aiod() {	# SIGTERM; aiod must exit 0, unmounted, with a clean log
+	[ -n "$aiod_pid" ] || return 0
+	kill -TERM "$aiod_pid"
+	i=0
+	while alive "$aiod_pid" && [ $i -lt 200 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	if alive "$aiod_pid"; then
+		echo "aiod did not exit within 20 s of SIGTERM; killing it"
+		kill -KILL "$aiod_pid"
+	fi
+	wait "$aiod_pid"
+	rc=$?
+	aiod_pid=""
+	[ $rc -eq 0 ] || echo "aiod exited with status $rc"
+	if [ -f "$work/aiod.pid" ]; then
+		echo "aiod left its pid file"; rm -f "$work/aiod.pid"; rc=1
+	fi
+	if mountpoint -q "$mnt"; then
+		echo "$mnt is still mounted"; umount -l "$mnt"; rc=1
+	fi
+	if grep -q -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+		"$aiod_log"; then
+		echo "aiod's log has a sanitizer report"; rc=1
+	fi
+	return $rc
 }
 as_user() { setpriv --reuid="$user" --regid=nogroup --clear-groups "$@"; }
 json_field() {	# FIELD: from aioinfo --json on standard input
@@ -87,10 +164,20 @@ limits="-o NAIOREQPP=64 -o NAIOREQ=96 -o NAIOLOCKTBL=8"
 geometry="-s $size -S $quarter -p 64 -q 96"
 # A user other than root may hold NAIOREQ less the eighth kept for root.
 user_geometry="-s $size -S $quarter -p 64 -q 84"
+# The tests of the perm and mlock groups that hold without a lock allowance.
+no_lock_tests="-t perm_no_allowance_locks_nothing
+	-t perm_lktbl_load_nonroot_eperm -t info_request_counts_exact"
+mlock_no_lock_tests="-t mlock_zero_size_noop -t mlock_zero_size_unmapped_ok
+	-t mlock_same_values_again_ok -t mlock_same_values_other_fd_ok
+	-t mlock_same_values_other_device_ok -t mlock_different_addr_einval
+	-t mlock_different_size_einval -t mlock_different_values_other_fd_einval
+	-t mlock_different_values_other_device_einval
+	-t mlock_unmapped_region_efault -t mlock_partly_unmapped_efault
+	-t mlock_failed_call_records_nothing -t mlock_bad_arg_efault"
 
 stage "aioinfo figures after 40 requests, at most 15 in flight"
 # shellcheck disable=SC2086
-start_aiod $devices
+start_aiod -o NAIOLOCKTBL=1000 $devices
 result "aiod starts" $?
 "$B/aiodemo" "$mnt/rdsk/0s1" 20 &&
 	info=$("$B/aioinfo" --json "$mnt/rroot") &&
@@ -99,6 +186,8 @@ result "aiod starts" $?
 	[ "$(echo "$info" | json_field requests_max)" = 15 ] &&
 	[ "$(echo "$info" | json_field requests_active)" = 0 ]
 result "aioinfo: cumulative 40, maximum 15, active 0" $?
+"$B/aioconform" --no-skip -t perm_lktbl_overflow_enospc "$mnt/rdsk/0s1"
+result "a lock table of NAIOLOCKTBL=1000 (the most) overflows" $?
 stop_aiod
 result "aiod stops on SIGTERM and unmounts" $?
 
@@ -110,30 +199,40 @@ result "aiod starts" $?
 "$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
 	"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 result "aioconform, 64-bit, root" $?
-if "$B/aioconform32" -h >/dev/null 2>&1; then
+if [ ! -x "$B/aioconform32" ]; then
+	skip "aioconform, 32-bit, root" "$B/aioconform32 not built"
+elif ! "$B/aioconform32" -h >/dev/null 2>&1; then
+	skip "aioconform, 32-bit, root" "this kernel does not run i386" \
+	     "binaries; the VM stage runs them"
+else
 	# shellcheck disable=SC2086
 	"$B/aioconform32" $geometry -b "$backing@0" -B "$backing@$half" \
 		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 	result "aioconform, 32-bit, root" $?
-else
-	echo "NOTE: this kernel does not run i386 binaries; the 32-bit" \
-	     "suite runs in the VM stage below"
 fi
 
 stage "libasync on the FUSE front end (the kernel keeps offsets there)"
 "$B/scodb" "$mnt/rdsk/0s1"
 result "scodb without libasync" $?
-SCOAIO_DEVMAP="/dev/rhd01=$mnt/rdsk/0s1" LD_PRELOAD="$PWD/$B/libasync.so" \
+SCOAIO_DEVMAP="/dev/rhd01=$mnt/rdsk/0s1" LD_PRELOAD="$preload" \
 	"$B/scodb" /dev/rhd01
 result "scodb with libasync preloaded, by the SCO path /dev/rhd01" $?
 # shellcheck disable=SC2086
-LD_PRELOAD="$PWD/$B/libasync.so" "$B/aioconform" $geometry \
+LD_PRELOAD="$preload" "$B/aioconform" $geometry \
 	-b "$backing@0" -B "$backing@$half" "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 result "aioconform with libasync preloaded" $?
-# shellcheck disable=SC2086
-"$B/static/aioconform-libasync" -t posio -t data -b "$backing@0" \
-	"$mnt/rdsk/0s1"
-result "aioconform linked statically with libasync" $?
+if [ -x "$B/static/aioconform-libasync" ]; then
+	"$B/static/aioconform-libasync" --no-skip -t posio \
+		-t data_write_read_back -t data_read_sizes_and_offsets \
+		-t data_write_sizes_and_offsets \
+		-t data_concurrent_distinct_blocks \
+		-t data_backing_sees_aio_write -t data_aio_reads_backing_write \
+		-b "$backing@0" "$mnt/rdsk/0s1"
+	result "aioconform linked statically with libasync" $?
+else
+	skip "aioconform linked statically with libasync" \
+	     "$B/static/aioconform-libasync not built (make static)"
+fi
 
 stage "memory-lock permissions as $user"
 printf '# the later line overrides\n%s 4096\n%s 65536\n' "$user" "$user" \
@@ -144,12 +243,14 @@ result "aiolkinit loads an allowance of 65536 for $user" $?
 as_user "$B/aioconform" $user_geometry -L 65536 "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 result "aioconform as $user with an allowance" $?
 printf '%s 0\n' "$user" >"$work/zero.conf"
+# shellcheck disable=SC2086
 "$B/aiolkinit" -f "$work/zero.conf" "$mnt/rroot" &&
-	as_user "$B/aioconform" -L 0 -t perm -t mlock \
-		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+	as_user "$B/aioconform" --no-skip -L 0 $no_lock_tests \
+		$mlock_no_lock_tests "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 result "aioconform as $user with allowance 0 (disabled)" $?
+# shellcheck disable=SC2086
 "$B/aiolkinit" --replace -f /dev/null "$mnt/rroot" &&
-	as_user "$B/aioconform" -L 0 -t perm "$mnt/rdsk/0s1"
+	as_user "$B/aioconform" --no-skip -L 0 $no_lock_tests "$mnt/rdsk/0s1"
 result "aioconform as $user with no entry (table replaced)" $?
 out=$(as_user "$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot" 2>&1)
 rc=$?
@@ -164,20 +265,43 @@ dd if=/dev/zero of="$work/short.img" bs=1M count=16 status=none
 start_aiod --device "rdsk/short=$work/short.img"
 result "aiod starts on an image file" $?
 truncate -s 8M "$work/short.img"	# blocks from 16384 on now fail
-"$B/aioconform" -E 20000 -t data_device_error_in_iostatus \
+"$B/aioconform" --no-skip -E 20000 -t data_device_error_in_iostatus \
 	"$mnt/rdsk/short"
 result "a read past the shrunken image reports an error" $?
 stop_aiod
 result "aiod stops on SIGTERM and unmounts" $?
 
-if [ -x test/vm/run-vm.sh ]; then
-	stage "CUSE front end and 32-bit clients in a qemu VM"
+# With B=$san_b (make check SAN=1) every stage above ran that aiod.
+if [ "$B" != "$san_b" ]; then
+	stage "conformance suite against aiod built with ASan and UBSan"
+	if [ -x "$san_b/aiod" ]; then
+		aiod=$san_b/aiod
+		# shellcheck disable=SC2086
+		start_aiod $limits $devices
+		result "aiod (ASan, UBSan) starts" $?
+		# shellcheck disable=SC2086
+		"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
+			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+		result "aioconform against aiod (ASan, UBSan)" $?
+		stop_aiod
+		result "aiod (ASan, UBSan) stops, no sanitizer report in its log" $?
+		aiod=$B/aiod
+	else
+		skip "aioconform against a sanitizer-built aiod" \
+		     "no $san_b/aiod (make B=$san_b SAN=1 $san_b/aiod)"
+	fi
+fi
+
+stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
+if [ -d "$B/static" ]; then
 	test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 600
 	rc=$?
-	if [ $rc -eq 77 ]; then echo "--- VM stage: SKIPPED (qemu cannot run here)"
+	if [ $rc -eq 77 ]; then skip "VM stage" "qemu cannot run here"
 	else result "VM stage" $rc; fi
+else
+	skip "VM stage" "no static binaries in $B/static (make static)"
 fi
 
 stage "summary"
-echo "stages: $passed passed, $failed failed"
+echo "stages: $passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

@@ -43,6 +43,8 @@ struct conf {
 	int64_t allowance;		/* -L: this user's lock allowance
 					   in aiod's table, -1 = unknown */
 	long error_block;		/* -E: reads fail here, -1 = none */
+	long delay_ms;			/* -D: each transfer takes at least
+					   this long, 0 = unknown */
 };
 
 extern struct conf conf;
@@ -66,6 +68,7 @@ enum need {
 	NEED_NO_ALLOWANCE = 1u << 11,	/* not root, -L 0 */
 	NEED_ALLOWANCE = 1u << 12,	/* not root, 4 pages <= -L <= 1M */
 	NEED_ERROR_BLOCK = 1u << 13,	/* -E */
+	NEED_DELAY = 1u << 14,		/* -D */
 };
 
 struct ctest {

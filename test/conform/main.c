@@ -1,9 +1,10 @@
 /*
  * main.c -- the aioconform program: command-line options, the run
  * configuration, choosing which tests apply (a test whose device, option or
- * privilege is missing is not added, and a line says so), building the
- * Check suite with one tcase per group, running it in Check's fork mode with
- * CK_VERBOSE output, and the final "N passed, N failed" line and exit status.
+ * privilege is missing is not added, and a line says so; under --no-skip
+ * that is a failure), building the Check suite with one tcase per group,
+ * running it in Check's fork mode with CK_VERBOSE output, and the final
+ * "N passed, N failed, N skipped" line and exit status.
  * The tests themselves live in the t_*.c files, one file per concern.
  */
 #include "conform.h"
@@ -45,13 +46,19 @@ static void usage(FILE *f)
 "  -E BLOCK         a block of DEVICE whose reads fail (device errors)\n"
 "  -L BYTES         this user's memory-lock allowance as loaded into the\n"
 "                   daemon by aiolkinit (permission tests; 0: none)\n"
+"  -D MS            DEVICE delays each transfer by at least MS milliseconds\n"
+"                   (tests that tell not blocking from waiting)\n"
 "  -w SECONDS       how long to wait for a completion (default 10)\n"
 "  -t NAME          run only this test or group (may be repeated)\n"
+"      --no-skip    a selected test that cannot run here is a failure\n"
 "  -l               list the test names and exit\n"
 "  -h, --help       this text\n"
 "\n"
-"Each test runs in its own process (Check's fork mode).  Exit status 0\n"
-"only if every test run passed; 2 for a usage error.\n");
+"A test whose device, option or privilege is missing is skipped, with a\n"
+"line saying why.  Each test runs in its own process (Check's fork mode).\n"
+"Exit status 0 only if at least one test ran and every test run passed\n"
+"(and, with --no-skip, none was skipped); 1 otherwise; 2 for a usage\n"
+"error.\n");
 }
 
 static void die(const char *fmt, const char *arg)
@@ -146,6 +153,8 @@ static const char *missing(const struct ctest *t)
 		return "positional I/O tests are off (-P)";
 	if ((n & NEED_LIMITS) && (conf.naioreqpp == 0 || conf.naioreq == 0))
 		return "needs -p NAIOREQPP and -q NAIOREQ";
+	if ((n & NEED_DELAY) && conf.delay_ms == 0)
+		return "needs -D (a device that delays each transfer)";
 	return NULL;
 }
 
@@ -183,19 +192,21 @@ static void check_device(const char *path, uint64_t size, const char *what)
 
 int main(int argc, char **argv)
 {
+	enum { OPT_NO_SKIP = 256 };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "no-skip", no_argument, NULL, OPT_NO_SKIP },
 		{ NULL, 0, NULL, 0 },
 	};
 	char **only = calloc((size_t)argc, sizeof(char *));
 	bool *used = calloc((size_t)argc, sizeof(bool));
 	int nonly = 0, c;
-	bool list = false;
+	bool list = false, no_skip = false;
 
 	if (only == NULL || used == NULL)
 		die("%s", "out of memory");
-	while ((c = getopt_long(argc, argv, "hlPs:S:b:B:p:q:t:w:L:E:", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hlPs:S:b:B:p:q:t:w:L:E:D:",
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -235,6 +246,14 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			conf.error_block = (long)parse_u64(optarg, "-E");
+			break;
+		case 'D':
+			conf.delay_ms = (long)parse_u64(optarg, "-D");
+			if (conf.delay_ms <= 0)
+				die("%s", "-D must be positive");
+			break;
+		case OPT_NO_SKIP:
+			no_skip = true;
 			break;
 		case 'L':
 			conf.allowance = (int64_t)parse_u64(optarg, "-L");
@@ -302,6 +321,8 @@ int main(int argc, char **argv)
 		printf(", NAIOREQPP %ld", conf.naioreqpp);
 	if (conf.naioreq)
 		printf(", NAIOREQ %ld", conf.naioreq);
+	if (conf.delay_ms)
+		printf(", transfers take %ld ms or more", conf.delay_ms);
 	printf(", %s-bit\n", sizeof(long) == 8 ? "64" : "32");
 
 	Suite *s = suite_create("aio");
@@ -317,8 +338,9 @@ int main(int argc, char **argv)
 			const char *why = missing(t);
 
 			if (why != NULL) {
-				printf("aioconform: skipping %s: %s\n",
-				       t->name, why);
+				printf("aioconform: %s %s: %s\n", no_skip ?
+				       "FAILED (--no-skip): cannot run" :
+				       "skipping", t->name, why);
 				nskipped++;
 				continue;
 			}
@@ -347,8 +369,19 @@ int main(int argc, char **argv)
 	int failed = srunner_ntests_failed(sr);
 
 	srunner_free(sr);
-	printf("%d passed, %d failed\n", run - failed, failed);
+	printf("%d passed, %d failed, %d skipped\n", run - failed, failed,
+	       nskipped);
 	free(only);
 	free(used);
+	if (run == 0) {
+		printf("aioconform: FAILED: no selected test ran\n");
+		return 1;
+	}
+	if (no_skip && nskipped) {
+		printf("aioconform: FAILED: --no-skip and %d test%s skipped "
+		       "(see above)\n", nskipped, nskipped == 1 ? " was" :
+		       "s were");
+		return 1;
+	}
 	return failed == 0 ? 0 : 1;
 }

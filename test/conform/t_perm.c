@@ -126,8 +126,8 @@ static void expect_child(const char *want, const char *what)
 	child_spawn(&c, declare_page, NULL);
 	child_expect_ok(&c, said, sizeof(said));
 	child_reap(&c);
-	ck_assert_msg(strstr(said, want) != NULL, "%s: child was%s", what,
-		      said);
+	ck_assert_msg(strcmp(said, want) == 0, "%s: the child said \"%s\", "
+		      "expected \"%s\"", what, said, want);
 }
 
 START_TEST(perm_allowance_shared_by_processes)
@@ -186,27 +186,53 @@ START_TEST(perm_lktbl_load_nonroot_eperm)
 }
 END_TEST
 
+/* Load count users that no table lists (uids from 3000000000 + first). */
+static int load_new_users(int fd, uint32_t first, uint32_t count,
+			  uint32_t flags)
+{
+	struct aio_lktbl *t = calloc(1, sizeof(*t));
+	int rc;
+
+	ck_assert_ptr_nonnull(t);
+	t->flags = flags;
+	t->count = count;
+	for (uint32_t i = 0; i < count; i++)
+		t->entry[i] = (struct aio_lkent){
+			.uid = 3000000000u + first + i, .bytes = 4096 };
+	rc = ioctl(fd, AIOC_LKTBL_LOAD, t);
+	free(t);
+	return rc;
+}
+
 START_TEST(perm_lktbl_overflow_enospc)
 {
 	int fd = dev_open();
-	struct aio_lktbl *t = calloc(1, sizeof(*t));
 	struct aio_info before = info(fd);
+	uint32_t room = before.naiolocktbl - before.lktbl_entries;
 
-	ck_assert_ptr_nonnull(t);
 	ck_assert_uint_le(before.naiolocktbl, AIO_LKTBL_MAX);
-	t->count = before.naiolocktbl - before.lktbl_entries + 1;
-	if (t->count > AIO_LKTBL_MAX)
-		t->count = AIO_LKTBL_MAX;
-	for (uint32_t i = 0; i < t->count; i++)	/* unused uids */
-		t->entry[i] = (struct aio_lkent){ .uid = 3000000000u + i,
-						  .bytes = 4096 };
-	if (before.lktbl_entries + t->count > before.naiolocktbl)
-		EXPECT_ERR(ENOSPC, ioctl(fd, AIOC_LKTBL_LOAD, t),
+	ck_assert_uint_le(before.lktbl_entries, before.naiolocktbl);
+	if (room < AIO_LKTBL_MAX) {
+		/* One load of room + 1 new users overflows the table. */
+		EXPECT_ERR(ENOSPC, load_new_users(fd, 0, room + 1, 0),
 			   "loading %u new users into a table of %u with %u",
-			   t->count, before.naiolocktbl,
-			   before.lktbl_entries);
-	ck_assert_uint_eq(info(fd).lktbl_entries, before.lktbl_entries);
-	free(t);
+			   room + 1, before.naiolocktbl, before.lktbl_entries);
+		ck_assert_uint_eq(info(fd).lktbl_entries, before.lktbl_entries);
+	} else {
+		/* An empty table of AIO_LKTBL_MAX: no load can carry one
+		 * more than that, so fill it, overflow it by one, then
+		 * empty it again (it was empty). */
+		EXPECT_OK(load_new_users(fd, 0, room, 0),
+			  "filling the empty table of %u", room);
+		ck_assert_uint_eq(info(fd).lktbl_entries, room);
+		EXPECT_ERR(ENOSPC, load_new_users(fd, room, 1, 0),
+			   "loading one new user into the full table of %u",
+			   room);
+		ck_assert_uint_eq(info(fd).lktbl_entries, room);
+		EXPECT_OK(load_new_users(fd, 0, 0, AIO_LKTBL_REPLACE),
+			  "emptying the table again");
+		ck_assert_uint_eq(info(fd).lktbl_entries, 0);
+	}
 	dev_close(fd);
 }
 END_TEST

@@ -2,22 +2,25 @@
 # guest-check.sh -- the scoaio test script run inside the qemu VM by
 # run-vm.sh (busybox sh, as root, cwd /tmp, the static binaries of
 # `make static` in /bin).  It owns the tests this build machine's kernel
-# cannot run: the CUSE front end and i386 clients.  It puts a 64 MiB image
-# in tmpfs behind a loop device (busybox losetup cannot enable direct I/O
-# and tmpfs has no O_DIRECT, but the loop block device accepts O_DIRECT);
-# starts `aiod -f` with CUSE devices and runs, 64-bit and 32-bit: the
-# conformance suite without positional I/O (-P: CUSE ignores offsets) and
-# linked with libasync with it; checks the nodes' owners and modes; loads a
-# lock table with aiolkinit and reads aioinfo through /dev/rroot; runs the
-# suite as the unprivileged user aiotest with an allowance; runs the legacy
+# cannot run: the CUSE front end, i386 clients and a slow device.  It puts
+# a 64 MiB image in tmpfs behind a loop device (busybox losetup cannot
+# enable direct I/O and tmpfs has no O_DIRECT, but the loop block device
+# accepts O_DIRECT), and a dm-delay device (made with dmcreate) over a
+# second loop device; starts `aiod -f` with CUSE devices and runs, 64-bit
+# and 32-bit: the conformance suite without positional I/O (-P: CUSE
+# ignores offsets) and linked with libasync with it; checks the nodes'
+# owners and modes; loads a lock table with aiolkinit and reads aioinfo
+# through /dev/rroot; runs the suite as the unprivileged user aiotest with
+# an allowance; runs the tests that need a slow device (-D: DKIOCASTAT
+# never blocks, close() waits) on the dm-delay device; runs the legacy
 # database example scodb without libasync (aio right, offsets wrong) and
 # with it by an SCO path through the device map, and the sample program;
 # stops aiod with SIGTERM and checks it exits 0 and removes its nodes; then
-# restarts it on the FUSE front end at /mnt/aio and runs the 32-bit suite
-# and scodb there.  Every stage prints a `=== VM stage` header and a
-# `--- NAME: ok` or `--- NAME: FAILED` line; the script exits 1 if any
-# stage failed.  Set VM_DEBUG=1 (VM_APPEND="VM_DEBUG=1" for run-vm.sh) to
-# always print aiod's log.
+# restarts it on the FUSE front end at /mnt/aio and runs the 32-bit suite,
+# the slow-device tests and scodb there.  Every stage prints a `=== VM
+# stage` header and a `--- NAME: ok` or `--- NAME: FAILED` line; the
+# script exits 1 if any stage failed.  Set VM_DEBUG=1 (VM_APPEND=
+# "VM_DEBUG=1" for run-vm.sh) to always print aiod's log.
 set -u
 
 size=67108864                  # the image and rdsk/0s1
@@ -26,12 +29,14 @@ slice_size=16777216
 reqpp=64                       # NAIOREQPP
 req=96                         # NAIOREQ
 user_req=84                    # what a user other than root may hold of it
+delay_ms=1000                  # dm-delay's delay of each transfer
 mnt=/mnt/aio
 img=/tmp/disk.img
 stage_timeout=${VM_STAGE_TIMEOUT:-300}
 failed=0
 aiod_pid=""
 aiod_log=""
+slow_dev=""                    # the dm-delay device, once it is set up
 
 stage() {
 	read -r up _ </proc/uptime
@@ -104,6 +109,15 @@ stop_aiod() { # SIGTERM, wait up to 20 s; returns aiod's exit status
 	[ $rc -eq 0 ] || echo "aiod exited with status $rc after SIGTERM"
 	return $rc
 }
+slow_tests() { # FRONT-END DEVICE: the tests that need a slow device (-D)
+	if [ -z "$slow_dev" ]; then
+		echo "(no dm-delay device)"
+		result "slow device tests ($1)" 1
+		return
+	fi
+	run "slow device tests ($1)" aioconform --no-skip -D $delay_ms \
+		-t astat_never_blocks -t close_waits_for_inflight "$2"
+}
 run() { # NAME COMMAND...: one test stage with a time limit
 	name=$1
 	shift
@@ -127,10 +141,28 @@ else
 	exit 1
 fi
 
+stage "slow device: dm-delay of $delay_ms ms over a 16 MiB image behind a second loop device"
+slow_ok=1
+if built dmcreate && dd if=/dev/zero of=/tmp/slow.img bs=1M count=16 2>/dev/null &&
+	slow_loop=$(losetup -f) && losetup "$slow_loop" /tmp/slow.img &&
+	slow_dev=$(dmcreate slow 0 32768 delay "$slow_loop" 0 $delay_ms); then
+	n=50
+	while [ ! -b "$slow_dev" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	if [ -b "$slow_dev" ]; then
+		echo "slow device: $slow_dev, table: delay $slow_loop 0 $delay_ms"
+		slow_ok=0
+	else
+		echo "$slow_dev did not appear"
+	fi
+fi
+[ $slow_ok -eq 0 ] || slow_dev=""
+result "slow device" $slow_ok
+
 # rroot keeps the default owner and mode (root, disk, 0660); the others
 # are opened by the unprivileged user aiotest too.
 devices="--device rroot=$loop,size=$slice_size --device rdsk/0s1=$loop,mode=0666"
 devices="$devices --device rdsk/0s2=$loop,offset=$slice_off,size=$slice_size,owner=aiotest,mode=0600"
+[ -z "$slow_dev" ] || devices="$devices --device rdsk/slow=$slow_dev,mode=0666"
 conform_args="-s $size -b $loop@0 -S $slice_size -B $loop@$slice_off -p $reqpp -q $req"
 
 stage "CUSE front end: start aiod"
@@ -231,6 +263,9 @@ if [ $cuse_up -eq 0 ]; then
 		fi
 	done
 
+	stage "CUSE front end: DKIOCASTAT and close() on the dm-delay device"
+	slow_tests CUSE /dev/rdsk/slow
+
 	for prog in aiodemo aiodemo32; do
 		stage "CUSE front end: the sample SCO program $prog"
 		if built "$prog"; then
@@ -282,6 +317,10 @@ elif [ $fuse_up -ne 0 ]; then
 else
 	# shellcheck disable=SC2086
 	run "aioconform32 (FUSE)" aioconform32 $conform_args "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+fi
+if [ $fuse_up -eq 0 ]; then
+	stage "FUSE front end: DKIOCASTAT and close() on the dm-delay device"
+	slow_tests FUSE "$mnt/rdsk/slow"
 fi
 if [ $fuse_up -eq 0 ] && built scodb32; then
 	stage "FUSE front end: scodb32 without libasync (the kernel keeps offsets)"

@@ -6,8 +6,8 @@
 # guest test script in it.  It owns the build cache in build/vm/ (BUILD_VM_DIR):
 # vmlinux-KVER, the uncompressed kernel extracted from /boot/vmlinuz-KVER (booted
 # via PVH, far faster than the bzImage), and initramfs-HASH.cpio (uncompressed newc)
-# holding static busybox with applet links, the modules fuse, cuse, loop (+ deps,
-# decompressed), every regular file of BINDIR in /bin, SCRIPT as /etc/vm-test.sh and
+# holding static busybox with applet links, the modules fuse, cuse, loop, dm-mod,
+# dm-delay (+ deps, decompressed), every regular file of BINDIR in /bin, SCRIPT as /etc/vm-test.sh and
 # test/vm/guest-init.sh as /init; both are rebuilt only when an input changes.  It
 # runs qemu with a timeout, tees the serial console to build/vm/console.log and
 # stdout, and exits with the status the guest printed on its `VM-RESULT: N` line.
@@ -112,7 +112,7 @@ if [ ! -s "$kernel" ] || [ "$vmlinuz" -nt "$kernel" ]; then
 	fi
 fi
 
-# --- modules: fuse, cuse, loop and their dependencies, in load order ---
+# --- modules: fuse, cuse, loop, dm-mod, dm-delay and their dependencies, in load order ---
 busybox=${BUSYBOX:-$(command -v busybox || true)}
 if [ -z "$busybox" ] || [ ! -x "$busybox" ]; then
 	die "busybox not found (apt-get install busybox-static)"
@@ -141,7 +141,7 @@ add_module() { # add_module NAME-or-PATH: deps first, dedup
 	done
 	modlist+=("$path")
 }
-for m in fuse cuse loop ${VM_EXTRA_MODULES:-}; do add_module "$m"; done
+for m in fuse cuse loop dm-mod dm-delay ${VM_EXTRA_MODULES:-}; do add_module "$m"; done
 
 # --- initramfs, rebuilt when any input changes ---
 mapfile -t binfiles < <(find -L "$bindir" -mindepth 1 -maxdepth 1 -type f | LC_ALL=C sort)
