@@ -41,7 +41,7 @@ CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
 aiod_SRCS       = aiod/main.c $(AIOD_LIB_SRCS)
-aiod_LIBS       = -laio $(FUSE_LIBS)
+aiod_LIBS       = -laio $(FUSE_LIBS) -pthread
 aiod_STATIC_LIBS = -laio $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
                   common/failmsg.c
@@ -50,7 +50,7 @@ aioconform_SRCS = $(CONFORM_SRCS)
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
                   aiolkinit/memlock_conf.c
-unit-tests_LIBS = -laio $(FUSE_LIBS) $(CHECK_LIBS)
+unit-tests_LIBS = -laio $(FUSE_LIBS) $(CHECK_LIBS) -pthread
 aiodemo_SRCS    = examples/aiodemo.c
 scodb_SRCS      = examples/scodb.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c

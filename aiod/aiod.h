@@ -156,7 +156,8 @@ struct caller {
 	uid_t uid;
 	gid_t gid;
 	int memfd;		/* /proc/PID/mem of the first contact's image,
-				   to notice when that image ends */
+				   to notice when that image ends; open until
+				   the caller is freed */
 	int pidfd;		/* becomes readable when the process exits */
 	bool exited;		/* exited or exec'd: memory unreachable */
 	unsigned refs;		/* caller_hold()s, plus one while alive */
@@ -179,6 +180,9 @@ void callers_shutdown(void);
 int caller_get(const struct requester *who, struct caller **out);
 void caller_hold(struct caller *c);
 void caller_put(struct caller *c);
+/* c's first image has gone (the process executed a new program): its
+ * next request starts afresh. */
+void caller_image_ended(struct caller *c);
 unsigned callers_active(void);
 
 /* ---- quota.c -------------------------------------------------------- */
@@ -192,20 +196,46 @@ int quota_take_request(uid_t uid);
 void quota_put_request(uid_t uid);
 
 /* ---- clientmem.c ---------------------------------------------------- *
- * A requester's memory, only while its request is bound (the thread waits
- * in its ioctl); each returns 0 or EFAULT (an address the client itself
- * could not use so), ESRCH (gone) or EAGAIN. */
+ * A requester's memory, only ever touched by worker threads, and only as
+ * bound to the image the requester has while it waits in its ioctl.
+ * Outcomes are 0 or EFAULT (an address the client itself could not use
+ * so), ESRCH (gone) or EAGAIN. */
 
-/* Copy [addr, addr+len) of tid's image into buf. */
-int clientmem_read(pid_t tid, uint64_t addr, void *buf, size_t len);
-/* Could tid write every page of [addr, addr+len)? */
-int clientmem_writable(pid_t tid, uint64_t addr, uint64_t len);
-/* A handle on tid's present image, for clientmem_deliver() later. */
+enum mem_op {
+	MEM_READ,	/* copy [addr, addr+len) of tid's image into buf */
+	MEM_WRITABLE,	/* could tid write every page of it? */
+	MEM_DELIVER,	/* write buf at addr of the image bound to memfd */
+	MEM_MAPPED,	/* is every byte of it mapped in tid's image? */
+};
+
+/* A job for the workers, embedded in what waits for it.  Everything but
+ * err and image_ended is the submitter's, and stays as it was given. */
+struct mem_job {
+	enum mem_op op;
+	uid_t uid;		/* whose share of the workers it takes */
+	pid_t tid;		/* READ, WRITABLE, MAPPED: the requester, which
+				   waits in its ioctl until done() */
+	int memfd;		/* DELIVER: from clientmem_bind() */
+	uint64_t addr;
+	void *buf;
+	uint64_t len;
+	int image_fd;		/* a caller's first image, or -1 */
+	void (*done)(struct mem_job *job);	/* on the event loop */
+	int err;
+	bool image_ended;	/* image_fd's address space has gone */
+	STAILQ_ENTRY(mem_job) link;
+};
+
+int clientmem_init(void);
+void clientmem_shutdown(void);
+/* Run j on a worker and j->done(j) on the loop once it has; 0, or ENOMEM
+ * (j is not run). */
+int clientmem_submit(struct mem_job *j);
+/* Jobs submitted and not yet done (SIGTERM's drain waits for them). */
+unsigned clientmem_unfinished(void);
+/* A handle on tid's present image, for MEM_DELIVER later; needs no access
+ * to the client's memory, so the loop may call it. */
 int clientmem_bind(pid_t tid, int *memfd);
-/* Write buf at addr of the image bound to memfd (checked writable). */
-int clientmem_deliver(int memfd, uint64_t addr, const void *buf, size_t len);
-/* Is every byte of [addr, addr+len) mapped in tid's image? */
-int clientmem_mapped(pid_t tid, uint64_t addr, uint64_t len);
 
 /* ---- locktbl.c ------------------------------------------------------ */
 
@@ -325,16 +355,17 @@ void engine_release(struct aio_file *f, struct engine_call *call);
 /* Requests in flight on all files (SIGTERM drains them). */
 unsigned engine_inflight(void);
 
-/* DKIOCMLOCK, DKIOCASTRT and DKIOCASTAT.  engine_collect takes up to
- * MAXSTATUS statuses into st, *n of them, once the caller's [out_addr,
- * out_addr+out_size), where the kernel will copy them, is mapped. */
-int engine_mlock(struct aio_file *f, const struct requester *who,
-		 const struct mlock_args *m);
-int engine_start(struct aio_file *f, const struct requester *who,
-		 const struct request_args *rq);
-int engine_collect(struct aio_file *f, const struct requester *who,
-		   uint64_t out_addr, size_t out_size,
-		   struct status st[], size_t *n);
+/* DKIOCMLOCK, DKIOCASTRT and DKIOCASTAT, answered once what they need of
+ * the caller's memory has been done.  engine_collect answers with up to
+ * MAXSTATUS statuses (data: struct status[n]) once the caller could write
+ * [out_addr, out_addr+out_size), where the kernel will copy them. */
+void engine_mlock(struct aio_file *f, struct engine_call *call,
+		  const struct requester *who, const struct mlock_args *m);
+void engine_start(struct aio_file *f, struct engine_call *call,
+		  const struct requester *who, const struct request_args *rq);
+void engine_collect(struct aio_file *f, struct engine_call *call,
+		    const struct requester *who, uint64_t out_addr,
+		    size_t out_size);
 /* Start the transfers accepted since the last call (after each batch of
  * requests, so their replies go out first). */
 void engine_start_accepted(void);

@@ -4,11 +4,13 @@
  * each request (its tid, from the request's context); that is resolved
  * once to its process, for which aiod opens a pidfd (readable when the
  * process exits) and /proc/TID/mem (reads 0 bytes once that image has
- * ended) at first contact.  A cached tid is re-checked on every request:
- * kcmp(KCMP_VM) against the process, the credentials the kernel reports,
- * and the image, so that a recycled tid, a set-user-ID or set-group-ID
- * exec, or a plain exec starts afresh.  Data never relies on this: each
- * request binds its own memory access (clientmem.c).  A caller lives
+ * ended, which the memory workers look at) at first contact.  A cached
+ * tid is re-checked on every request with kcmp(KCMP_VM) against the
+ * process and against the credentials the kernel reports, so that a
+ * recycled tid or a set-user-ID or set-group-ID exec starts afresh; a
+ * plain exec is noticed by the workers (caller_image_ended).  Nothing
+ * here touches a client's memory, and data never relies on this
+ * identity: each request binds its own memory access (clientmem.c).  A caller lives
  * while its process does (one reference) and while anything the engine
  * keeps holds it (caller_hold, caller_put); that single count decides
  * when it is freed.
@@ -71,6 +73,7 @@ static void forget_tids_of(struct caller *c)
 
 static void free_caller(struct caller *c)
 {
+	close(c->memfd);
 	LIST_REMOVE(c, link);
 	ncallers--;
 	quota_put_process(c->uid);
@@ -95,8 +98,7 @@ static void retire(struct caller *c)
 {
 	loop_remove(&c->exit_watch);
 	close(c->pidfd);
-	close(c->memfd);
-	c->pidfd = c->memfd = -1;
+	c->pidfd = -1;
 	c->exited = true;
 	forget_tids_of(c);
 	on_retired(c);
@@ -109,14 +111,13 @@ static void caller_exited(struct loop_source *src)
 				 offsetof(struct caller, exit_watch)));
 }
 
-/* After execve the pid stays but the address space memfd pins is gone:
- * reading it yields 0 bytes even at address 0, where a live address
- * space answers EIO (SVR4 dropped the lock on exec; so does aiod). */
-static bool image_replaced(const struct caller *c)
+/* Reading memfd's address space would block while the client holds its
+ * lock, so the workers check it (clientmem.c); SVR4 dropped the lock on
+ * exec, and so does aiod. */
+void caller_image_ended(struct caller *c)
 {
-	char byte;
-
-	return pread(c->memfd, &byte, 1, 0) == 0;
+	if (!c->exited)
+		retire(c);
 }
 
 int callers_init(void (*retired)(struct caller *c))
@@ -176,10 +177,9 @@ static struct caller *find_by_tgid(pid_t tid, pid_t tgid,
 	LIST_FOREACH(c, &caller_list, link) {
 		if (c->exited || c->tgid != tgid || !same_process(tid, tgid))
 			continue;
-		if (c->uid == who->uid && c->gid == who->gid &&
-		    !image_replaced(c))
+		if (c->uid == who->uid && c->gid == who->gid)
 			return c;
-		retire(c);	/* exec'd since its other threads did AIO */
+		retire(c);	/* new credentials: a new program */
 		return NULL;
 	}
 	return NULL;
@@ -236,12 +236,11 @@ int caller_get(const struct requester *who, struct caller **out)
 
 	if (e && same_process(tid, e->caller->tgid)) {
 		c = e->caller;
-		if (c->uid == who->uid && c->gid == who->gid &&
-		    !image_replaced(c)) {
+		if (c->uid == who->uid && c->gid == who->gid) {
 			*out = c;
 			return 0;
 		}
-		retire(c);	/* exec'd: drops e; a new caller follows */
+		retire(c);	/* new credentials: drops e */
 		slot = tid_slot(tid);
 	} else if (e) {	/* a recycled tid, or the leader thread is gone */
 		*slot = e->next;

@@ -13,20 +13,35 @@
  * (which /proc/PID/mem would force) go only where a writability check
  * made while the request was bound allowed them.  A DKIOCMLOCK region is
  * checked against the image's mappings in one pass.
+ *
+ * Touching a client's memory can block for as long as the client likes
+ * (a page of a file on a FUSE file system whose server does not answer,
+ * or an address space whose lock the client keeps taken), so the event
+ * loop never does: every access is a job run by a pool of worker threads,
+ * at most a few at a time for any one user, and the loop hears of each
+ * finished job through an eventfd.  A stalled client then stalls only its
+ * own user's jobs.  Workers touch nothing but their job; the queues they
+ * share with the loop are guarded by one mutex, which orders every hand
+ * over (a job is written before it is queued and read after it is taken).
  */
 #include "aiod.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROBE_IOVS 64u		/* pages checked per system call */
+#define WORKERS 8u		/* threads touching client memory */
+#define WORKERS_PER_USER 2u	/* of them, at most for one user's jobs */
 
 /* process_vm_* and /proc/PID/mem: EFAULT for an address the client
  * cannot use that way; ESRCH once the image is gone. */
@@ -35,7 +50,7 @@ static int vm_errno(int e)
 	return e == ESRCH || e == ENOENT ? ESRCH : EFAULT;
 }
 
-int clientmem_read(pid_t tid, uint64_t addr, void *buf, size_t len)
+static int mem_read(pid_t tid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
@@ -59,7 +74,7 @@ static unsigned page_iovs(uint64_t addr, uint64_t end, struct iovec *iov,
 	return n;
 }
 
-int clientmem_writable(pid_t tid, uint64_t addr, uint64_t len)
+static int mem_writable(pid_t tid, uint64_t addr, uint64_t len)
 {
 	struct iovec remote[PROBE_IOVS];
 	unsigned char bytes[PROBE_IOVS];
@@ -106,7 +121,8 @@ int clientmem_bind(pid_t tid, int *memfd)
 	return e == EMFILE || e == ENFILE || e == ENOMEM ? EAGAIN : ESRCH;
 }
 
-int clientmem_deliver(int memfd, uint64_t addr, const void *buf, size_t len)
+static int mem_deliver(int memfd, uint64_t addr, const void *buf,
+		       size_t len)
 {
 	ssize_t n = pwrite(memfd, buf, len, (off_t)addr);
 
@@ -121,7 +137,7 @@ static bool maps_range(const char *line, uint64_t *start, uint64_t *end)
 	return sscanf(line, "%" SCNx64 "-%" SCNx64, start, end) == 2;
 }
 
-int clientmem_mapped(pid_t tid, uint64_t addr, uint64_t len)
+static int mem_mapped(pid_t tid, uint64_t addr, uint64_t len)
 {
 	char path[64], *line = NULL;
 	uint64_t want = addr, end = addr + len, start, stop;
@@ -145,4 +161,201 @@ int clientmem_mapped(pid_t tid, uint64_t addr, uint64_t len)
 	free(line);
 	fclose(maps);
 	return want >= end ? 0 : EFAULT;
+}
+
+/* ---- the workers ------------------------------------------------------
+ *
+ * Jobs wait per user while the user has WORKERS_PER_USER running (the
+ * loop's own bookkeeping, unlocked), then in 'ready' for a worker, then
+ * in 'finished' for the loop; 'ready', 'finished' and 'stopping' are
+ * shared and guarded by 'lock'.
+ */
+
+struct user_jobs {
+	uid_t uid;
+	unsigned running;
+	STAILQ_HEAD(, mem_job) waiting;
+	LIST_ENTRY(user_jobs) link;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
+static STAILQ_HEAD(, mem_job) ready = STAILQ_HEAD_INITIALIZER(ready),
+	finished = STAILQ_HEAD_INITIALIZER(finished);
+static bool stopping;
+static pthread_t workers[WORKERS];
+static unsigned nworkers, unfinished;
+static LIST_HEAD(, user_jobs) users = LIST_HEAD_INITIALIZER(users);
+static struct loop_source finished_src;
+
+static void run(struct mem_job *j)
+{
+	char byte;
+
+	switch (j->op) {
+	case MEM_READ:
+		j->err = mem_read(j->tid, j->addr, j->buf, j->len);
+		break;
+	case MEM_WRITABLE:
+		j->err = mem_writable(j->tid, j->addr, j->len);
+		break;
+	case MEM_DELIVER:
+		j->err = mem_deliver(j->memfd, j->addr, j->buf, j->len);
+		break;
+	case MEM_MAPPED:
+		j->err = mem_mapped(j->tid, j->addr, j->len);
+		break;
+	}
+	/* After execve the first image's address space is gone: reading it
+	 * yields 0 bytes even at address 0, where a live one answers EIO. */
+	j->image_ended = j->image_fd >= 0 && pread(j->image_fd, &byte, 1, 0)
+					     == 0;
+}
+
+static void *worker(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		struct mem_job *j;
+
+		while (STAILQ_EMPTY(&ready) && !stopping)
+			pthread_cond_wait(&work, &lock);
+		if (stopping)
+			break;
+		j = STAILQ_FIRST(&ready);
+		STAILQ_REMOVE_HEAD(&ready, link);
+		pthread_mutex_unlock(&lock);
+		run(j);
+		pthread_mutex_lock(&lock);
+		STAILQ_INSERT_TAIL(&finished, j, link);
+		eventfd_write(finished_src.fd, 1);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+static void make_ready(struct user_jobs *u, struct mem_job *j)
+{
+	u->running++;
+	pthread_mutex_lock(&lock);
+	STAILQ_INSERT_TAIL(&ready, j, link);
+	pthread_cond_signal(&work);
+	pthread_mutex_unlock(&lock);
+}
+
+static struct user_jobs *user_jobs_of(uid_t uid)
+{
+	struct user_jobs *u;
+
+	LIST_FOREACH(u, &users, link)
+		if (u->uid == uid)
+			return u;
+	return NULL;
+}
+
+int clientmem_submit(struct mem_job *j)
+{
+	struct user_jobs *u = user_jobs_of(j->uid);
+
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return ENOMEM;
+		u->uid = j->uid;
+		STAILQ_INIT(&u->waiting);
+		LIST_INSERT_HEAD(&users, u, link);
+	}
+	unfinished++;
+	if (u->running < WORKERS_PER_USER)
+		make_ready(u, j);
+	else
+		STAILQ_INSERT_TAIL(&u->waiting, j, link);
+	return 0;
+}
+
+/* The loop's side: finished jobs make room for their users' next ones,
+ * then their done() runs. */
+static void collect_finished(struct loop_source *src)
+{
+	STAILQ_HEAD(, mem_job) done = STAILQ_HEAD_INITIALIZER(done);
+	eventfd_t ignored;
+
+	eventfd_read(src->fd, &ignored);
+	pthread_mutex_lock(&lock);
+	STAILQ_CONCAT(&done, &finished);
+	pthread_mutex_unlock(&lock);
+	while (!STAILQ_EMPTY(&done)) {
+		struct mem_job *j = STAILQ_FIRST(&done);
+		struct user_jobs *u = user_jobs_of(j->uid);
+
+		STAILQ_REMOVE_HEAD(&done, link);
+		unfinished--;
+		u->running--;
+		if (!STAILQ_EMPTY(&u->waiting)) {
+			struct mem_job *next = STAILQ_FIRST(&u->waiting);
+
+			STAILQ_REMOVE_HEAD(&u->waiting, link);
+			make_ready(u, next);
+		} else if (u->running == 0) {
+			LIST_REMOVE(u, link);
+			free(u);
+		}
+		j->done(j);
+	}
+}
+
+unsigned clientmem_unfinished(void)
+{
+	return unfinished;
+}
+
+int clientmem_init(void)
+{
+	int rc;
+
+	finished_src = (struct loop_source){
+		eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), collect_finished };
+	if (finished_src.fd < 0 || loop_add(&finished_src)) {
+		log_err("cannot set up the memory workers: %s",
+			strerror(errno));
+		return -1;
+	}
+	for (nworkers = 0; nworkers < WORKERS; nworkers++) {
+		rc = pthread_create(&workers[nworkers], NULL, worker, NULL);
+		if (rc) {
+			log_err("cannot start a memory worker: %s",
+				strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Workers still inside a client's memory cannot be waited for: they end
+ * when that memory answers, and the process with them. */
+void clientmem_shutdown(void)
+{
+	struct timespec until;
+	struct user_jobs *u;
+
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_broadcast(&work);
+	pthread_mutex_unlock(&lock);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	for (unsigned i = 0; i < nworkers; i++)
+		if (pthread_timedjoin_np(workers[i], NULL, &until))
+			pthread_detach(workers[i]);
+	nworkers = 0;
+	while ((u = LIST_FIRST(&users))) {
+		LIST_REMOVE(u, link);
+		free(u);
+	}
+	if (finished_src.fd >= 0) {
+		loop_remove(&finished_src);
+		close(finished_src.fd);
+	}
+	finished_src.fd = -1;
 }

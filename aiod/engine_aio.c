@@ -2,12 +2,15 @@
  * engine_aio.c -- aio(M)'s three ioctls.  DKIOCMLOCK declares a process's
  * region and locks it if the lock table lets its user; DKIOCASTRT checks a
  * request against rules.c, accounts its slot per process and system-wide
- * (NAIOREQPP, NAIOREQ, the share of each user) and binds it to the
- * caller's memory, and is answered before its transfer is submitted, so
- * accepted requests go to io_submit in batches; DKIOCASTAT hands
- * back each open file's completions in completion order, at most MAXSTATUS
- * at a time.  A region lasts until its process exits or execs, or until
- * the last file it was declared on is closed.
+ * (NAIOREQPP, NAIOREQ, the share of each user), binds it to the caller's
+ * memory, and is answered before its transfer is submitted, so accepted
+ * requests go to io_submit in batches; DKIOCASTAT hands back each open
+ * file's completions in completion order, at most MAXSTATUS at a time.
+ * Whatever touches the caller's memory (a write's data, a read's
+ * destination and delivery, a region's mappings, the status array) is a
+ * clientmem.c job, and the call is answered when it is done.  A region
+ * lasts until its process exits or execs, or until the last file it was
+ * declared on is closed.
  */
 #include "engine_int.h"
 
@@ -19,18 +22,31 @@
 /* One DKIOCASTRT, from start until DKIOCASTAT returns its status. */
 struct aio_request {
 	struct backend_io io;		/* first: done() gets &io */
+	struct mem_job job;		/* binding, then delivery */
 	struct aio_file *file;
 	struct caller *caller;		/* held */
-	uint64_t maddr;
+	struct engine_call *call;	/* the DKIOCASTRT, until bound */
 	int memfd;			/* a read's destination image, or -1 */
 	struct mem_lock *lock;		/* io.buf is in it; NULL: the pool */
 	struct status status;
 	STAILQ_ENTRY(aio_request) link;	/* accepted, then f's done list */
 };
 
+/* A DKIOCMLOCK or DKIOCASTAT waiting for its memory check. */
+struct pending_call {
+	struct mem_job job;		/* first: done() gets &job */
+	struct aio_file *file;
+	struct engine_call *call;
+	struct requester who;
+	struct mlock_args region;	/* DKIOCMLOCK */
+};
+
 /* Answered, not yet handed to the backend, in order. */
 static STAILQ_HEAD(, aio_request) accepted =
 	STAILQ_HEAD_INITIALIZER(accepted);
+
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 /* The region and its lock go (exit, exec, last declaring file closed). */
 static void drop_region(struct caller *c)
@@ -46,13 +62,32 @@ void engine_caller_retired(struct caller *c)
 	drop_region(c);
 }
 
-/* Give back the slot of a request whose status is collected or dropped. */
+/* A job found that c's process has executed a new program. */
+static void note_image(const struct mem_job *j, struct caller *c)
+{
+	if (j->image_ended)
+		caller_image_ended(c);
+}
+
+/* Give back a request's buffer (its lock's memory, or the pool's). */
+static void put_buffer(struct aio_request *r)
+{
+	if (r->lock)
+		locktbl_buffer_done(r->lock);
+	else
+		backend_buf_put(r->io.buf);
+}
+
+/* Give back the slot of a request whose status is collected or dropped,
+ * or that was refused after its slot was taken. */
 static void free_request(struct aio_request *r)
 {
 	r->caller->nreq--;
 	engine_counts.requests_active--;
 	quota_put_request(r->caller->uid);
 	caller_put(r->caller);
+	if (r->memfd >= 0)
+		close(r->memfd);
 	free(r);
 }
 
@@ -92,8 +127,11 @@ static int declare_on(struct aio_file *f, struct caller *c)
 	return 0;
 }
 
-int engine_mlock(struct aio_file *f, const struct requester *who,
-		 const struct mlock_args *m)
+/* DKIOCMLOCK's decision, once any new region is known to be mapped (or,
+ * with mapped_err, not).  Another thread of the process may have
+ * declared a region meanwhile, so the rules are asked again. */
+static int mlock_decide(struct aio_file *f, const struct requester *who,
+			const struct mlock_args *m, int mapped_err)
 {
 	static const struct aio_region no_region;
 	enum rules_mlock_action action;
@@ -106,11 +144,10 @@ int engine_mlock(struct aio_file *f, const struct requester *who,
 	if (unknown)
 		return unknown;
 	if (action == RULES_MLOCK_NEW) {
-		err = clientmem_mapped(who->tid, m->avaddr, m->asize);
-		if (err)
-			return err == ESRCH ? EINVAL : err;
+		if (mapped_err)
+			return mapped_err == ESRCH ? EINVAL : mapped_err;
 		err = locktbl_acquire(c->uid, c->tgid, m->avaddr, m->asize,
-				   &c->lock);
+				      &c->lock);
 		if (err)
 			return err;
 		c->region = (struct aio_region){ m->avaddr, m->asize,
@@ -122,36 +159,58 @@ int engine_mlock(struct aio_file *f, const struct requester *who,
 	return err;
 }
 
-/* Give back a request's buffer (its lock's memory, or the pool's). */
-static void put_buffer(struct aio_request *r)
+static void mlock_mapped(struct mem_job *j)
 {
-	if (r->lock)
-		locktbl_buffer_done(r->lock);
-	else
-		backend_buf_put(r->io.buf);
+	struct pending_call *p = (struct pending_call *)j;
+
+	p->call->done(p->call, mlock_decide(p->file, &p->who, &p->region,
+					    j->err), NULL, 0);
+	free(p);
 }
 
-static void request_done(struct backend_io *io, long result)
+void engine_mlock(struct aio_file *f, struct engine_call *call,
+		  const struct requester *who, const struct mlock_args *m)
 {
-	struct aio_request *r = (struct aio_request *)io;
+	static const struct aio_region no_region;
+	enum rules_mlock_action action;
+	struct caller *c = NULL;
+	struct pending_call *p;
+	int err;
+
+	engine_requester(who, &c);
+	err = rules_check_mlock(m, c ? &c->region : &no_region, &action);
+	if (err || action != RULES_MLOCK_NEW) {
+		call->done(call, err ? err : mlock_decide(f, who, m, 0), NULL,
+			   0);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		call->done(call, ENOMEM, NULL, 0);
+		return;
+	}
+	*p = (struct pending_call){
+		.job = { .op = MEM_MAPPED, .uid = who->uid, .tid = who->tid,
+			 .memfd = -1, .addr = m->avaddr, .len = m->asize,
+			 .image_fd = -1, .done = mlock_mapped },
+		.file = f, .call = call, .who = *who, .region = *m,
+	};
+	err = clientmem_submit(&p->job);
+	if (err) {
+		free(p);
+		call->done(call, err, NULL, 0);
+	}
+}
+
+static void request_delivered(struct mem_job *j)
+{
+	struct aio_request *r = container_of(j, struct aio_request, job);
 	struct aio_file *f = r->file;
 
-	engine_count_transfer(io->dev, io->write, result, io->len);
-	if (result < 0) {
-		r->status.iostatus = (int16_t)-result;
-	} else if ((size_t)result != io->len) {
-		r->status.iostatus = EIO;	/* short: the device failed */
-		r->status.iobsize = (int16_t)result;
-	} else {
-		r->status.iobsize = (int16_t)result;
-		if (!io->write) {
-			int rc = clientmem_deliver(r->memfd, r->maddr, io->buf,
-						   io->len);
-			if (rc) {
-				r->status.iostatus = (int16_t)rc;
-				r->status.iobsize = 0;
-			}
-		}
+	note_image(j, r->caller);
+	if (j->err) {
+		r->status.iostatus = (int16_t)j->err;
+		r->status.iobsize = 0;
 	}
 	if (r->memfd >= 0)
 		close(r->memfd);
@@ -162,73 +221,115 @@ static void request_done(struct backend_io *io, long result)
 	engine_transfer_ended(f);
 }
 
-/* Bind r to the requester's image: a write's data is copied now, a read
- * gets a handle to deliver into once it is checked writable. */
-static int bind_memory(struct aio_request *r, pid_t tid)
+static void request_done(struct backend_io *io, long result)
 {
-	int err;
+	struct aio_request *r = (struct aio_request *)io;
 
-	if (r->io.write)
-		return clientmem_read(tid, r->maddr, r->io.buf, r->io.len);
-	err = clientmem_writable(tid, r->maddr, r->io.len);
-	return err ? err : clientmem_bind(tid, &r->memfd);
+	engine_count_transfer(io->dev, io->write, result, io->len);
+	if (result < 0) {
+		r->status.iostatus = (int16_t)-result;
+	} else if ((size_t)result != io->len) {
+		r->status.iostatus = EIO;	/* short: the device failed */
+		r->status.iobsize = (int16_t)result;
+	} else {
+		r->status.iobsize = (int16_t)result;
+	}
+	r->job.err = 0;
+	r->job.image_ended = false;
+	if (io->write || r->status.iostatus) {
+		request_delivered(&r->job);
+		return;
+	}
+	r->job.op = MEM_DELIVER;
+	r->job.memfd = r->memfd;
+	r->job.done = request_delivered;
+	if (clientmem_submit(&r->job)) {
+		r->job.err = ENOMEM;
+		request_delivered(&r->job);
+	}
 }
 
-int engine_start(struct aio_file *f, const struct requester *who,
-		 const struct request_args *rq)
+/* The write's data is copied, or the read's destination checked: accept
+ * the request, or refuse it and give back what it took. */
+static void request_bound(struct mem_job *j)
+{
+	struct aio_request *r = container_of(j, struct aio_request, job);
+	struct engine_call *call = r->call;
+	struct aio_file *f = r->file;
+	int err = j->err;
+
+	note_image(j, r->caller);
+	r->call = NULL;
+	if (err) {
+		put_buffer(r);
+		free_request(r);
+		engine_transfer_ended(f);
+		call->done(call, err == ESRCH ? EINVAL : err, NULL, 0);
+		return;
+	}
+	engine_counts.requests_total++;
+	STAILQ_INSERT_TAIL(&accepted, r, link);
+	call->done(call, 0, NULL, 0);
+}
+
+void engine_start(struct aio_file *f, struct engine_call *call,
+		  const struct requester *who, const struct request_args *rq)
 {
 	struct aio_target target = { f->dev->size, f->readable, f->writable };
 	struct aio_request *r;
 	struct caller *c;
+	void *buf;
 	int err;
 
 	err = engine_requester(who, &c);
-	if (err)
-		return err;
-	err = rules_check_request(rq, &c->region, &target);
-	if (err)
-		return err;
-	if (c->nreq >= engine_tun.naioreqpp)
-		return EAGAIN;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return EAGAIN;
-	r->file = f;
-	r->caller = c;
-	r->maddr = rq->maddr;
-	r->memfd = -1;
-	r->lock = c->lock;
-	r->status.iomaddr = rq->maddr;
-	r->status.ioref = rq->ref;
-	r->io = (struct backend_io){
-		.dev = f->dev,
-		.write = rq->cmd == AU_WRITE,
-		.offset = (uint64_t)rq->daddr * AIO_BLOCK,
-		.len = (size_t)rq->size,
-		.buf = c->lock ? locktbl_buffer(c->lock, rq->maddr)
-			       : backend_buf_get(),
-		.done = request_done,
-	};
-	err = r->io.buf ? quota_take_request(c->uid) : EAGAIN;
-	if (!err) {
-		err = bind_memory(r, who->tid);
-		if (err)
-			quota_put_request(c->uid);
-	}
+	if (!err)
+		err = rules_check_request(rq, &c->region, &target);
+	if (!err && c->nreq >= engine_tun.naioreqpp)
+		err = EAGAIN;
+	if (!err && !(r = calloc(1, sizeof(*r))))
+		err = EAGAIN;
 	if (err) {
-		if (r->io.buf)
-			put_buffer(r);
-		free(r);
-		return err == ESRCH ? EINVAL : err;
+		call->done(call, err, NULL, 0);
+		return;
 	}
+	buf = c->lock ? locktbl_buffer(c->lock, rq->maddr) : backend_buf_get();
+	err = buf ? quota_take_request(c->uid) : EAGAIN;
+	if (err) {
+		if (buf && c->lock)
+			locktbl_buffer_done(c->lock);
+		else if (buf)
+			backend_buf_put(buf);
+		free(r);
+		call->done(call, err, NULL, 0);
+		return;
+	}
+	*r = (struct aio_request){
+		.io = { .dev = f->dev, .write = rq->cmd == AU_WRITE,
+			.offset = (uint64_t)rq->daddr * AIO_BLOCK,
+			.len = (size_t)rq->size, .buf = buf,
+			.done = request_done },
+		.job = { .op = rq->cmd == AU_WRITE ? MEM_READ : MEM_WRITABLE,
+			 .uid = c->uid, .tid = who->tid, .memfd = -1,
+			 .addr = rq->maddr, .buf = buf,
+			 .len = (uint64_t)rq->size, .image_fd = c->memfd,
+			 .done = request_bound },
+		.file = f, .caller = c, .call = call, .memfd = -1,
+		.lock = c->lock,
+		.status = { .iomaddr = rq->maddr, .ioref = rq->ref },
+	};
+	/* The slot is the request's from here; free_request gives it back. */
 	caller_hold(c);
 	c->nreq++;
-	engine_counts.requests_total++;
 	if (++engine_counts.requests_active > engine_counts.requests_max)
 		engine_counts.requests_max = engine_counts.requests_active;
 	engine_transfer_started(f);
-	STAILQ_INSERT_TAIL(&accepted, r, link);
-	return 0;
+	err = r->io.write ? 0 : clientmem_bind(who->tid, &r->memfd);
+	if (!err)
+		err = clientmem_submit(&r->job);
+	if (err) {
+		r->job.err = err;
+		request_bound(&r->job);
+	}
 }
 
 void engine_start_accepted(void)
@@ -242,24 +343,15 @@ void engine_start_accepted(void)
 	backend_flush();
 }
 
-int engine_collect(struct aio_file *f, const struct requester *who,
-		   uint64_t out_addr, size_t out_size, struct status st[],
-		   size_t *n)
+/* Take up to MAXSTATUS statuses for a call whose array was found
+ * writable (err 0). */
+static void collect_now(struct aio_file *f, struct engine_call *call,
+			int err)
 {
-	/* A polling client keeps the session busy: collect finished
-	 * transfers now rather than when the loop next looks (cheap: libaio
-	 * reads its completion ring in user space). */
-	if (!f->ndone && f->inflight)
-		backend_reap();
-	/* The kernel copies statuses out only after aiod has answered, and
-	 * statuses it could not deliver would be lost: reject an argument
-	 * the caller could not write before taking any off the list. */
-	*n = rules_status_count(f->ndone);
-	if (*n && clientmem_writable(who->tid, out_addr, out_size)) {
-		*n = 0;
-		return EFAULT;
-	}
-	for (size_t i = 0; i < *n; i++) {
+	struct status st[MAXSTATUS];
+	size_t n = err ? 0 : rules_status_count(f->ndone);
+
+	for (size_t i = 0; i < n; i++) {
 		struct aio_request *r = STAILQ_FIRST(&f->done);
 
 		STAILQ_REMOVE_HEAD(&f->done, link);
@@ -267,5 +359,48 @@ int engine_collect(struct aio_file *f, const struct requester *who,
 		st[i] = r->status;
 		free_request(r);
 	}
-	return 0;
+	call->done(call, err == ESRCH ? EINVAL : err, st, n);
+}
+
+static void status_array_checked(struct mem_job *j)
+{
+	struct pending_call *p = (struct pending_call *)j;
+
+	collect_now(p->file, p->call, j->err);
+	free(p);
+}
+
+void engine_collect(struct aio_file *f, struct engine_call *call,
+		    const struct requester *who, uint64_t out_addr,
+		    size_t out_size)
+{
+	struct pending_call *p;
+
+	/* A polling client keeps the session busy: collect finished
+	 * transfers now rather than when the loop next looks (cheap: libaio
+	 * reads its completion ring in user space). */
+	if (!f->ndone && f->inflight)
+		backend_reap();
+	if (!f->ndone) {
+		collect_now(f, call, 0);
+		return;
+	}
+	/* The kernel copies statuses out only after aiod has answered, and
+	 * statuses it could not deliver would be lost: check that the
+	 * caller could write the array before taking any off the list. */
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		call->done(call, ENOMEM, NULL, 0);
+		return;
+	}
+	*p = (struct pending_call){
+		.job = { .op = MEM_WRITABLE, .uid = who->uid, .tid = who->tid,
+			 .memfd = -1, .addr = out_addr, .len = out_size,
+			 .image_fd = -1, .done = status_array_checked },
+		.file = f, .call = call, .who = *who,
+	};
+	if (clientmem_submit(&p->job)) {
+		free(p);
+		call->done(call, ENOMEM, NULL, 0);
+	}
 }

@@ -23,6 +23,7 @@
  * for read() and write(), whose data travels in the request. */
 struct pio_client {
 	pid_t tid;
+	uid_t uid;
 	uint64_t addr;
 };
 
@@ -31,62 +32,92 @@ static const struct pio_client in_request;
 /* One plain or positional transfer in flight. */
 struct plain_io {
 	struct backend_io io;		/* first: done() gets &io */
+	struct mem_job job;		/* binding, then delivery */
 	struct aio_file *file;
 	struct engine_call *call;
 	int memfd;			/* a positional read's destination
 					   image, else -1 */
-	uint64_t addr;			/* there */
 	size_t skip;			/* unaligned read: bytes to drop */
 	size_t want;			/* bytes asked for */
 };
 
+#define plain_of_job(j) \
+	((struct plain_io *)(void *)((char *)(j) - \
+				     offsetof(struct plain_io, job)))
+
+static void plain_free(struct plain_io *p)
+{
+	if (p->memfd >= 0)
+		close(p->memfd);
+	free(p->io.buf);
+	free(p);
+}
+
+/* The transfer and any delivery are over: answer with err or n bytes. */
+static void plain_finish(struct plain_io *p, int err, size_t n)
+{
+	const void *data = (const char *)p->io.buf + p->skip;
+
+	if (err)
+		p->call->done(p->call, err == ESRCH ? EINVAL : err, NULL, 0);
+	else
+		p->call->done(p->call, 0, p->io.write || p->memfd >= 0 ? NULL
+								       : data,
+			      n);
+	engine_transfer_ended(p->file);
+	plain_free(p);
+}
+
+static void plain_delivered(struct mem_job *j)
+{
+	plain_finish(plain_of_job(j), j->err, j->len);
+}
+
 static void plain_done(struct backend_io *io, long result)
 {
 	struct plain_io *p = (struct plain_io *)io;
-	const char *data = (const char *)io->buf + p->skip;
 	size_t got = 0;
-	int err = 0;
 
 	engine_count_transfer(io->dev, io->write, result, io->len);
-	if (result < 0)
-		err = (int)-result;
-	else if (io->write)
+	if (result < 0) {
+		plain_finish(p, (int)-result, 0);
+		return;
+	}
+	if (io->write)
 		got = (size_t)result;
 	else if ((size_t)result > p->skip)
 		got = (size_t)result - p->skip;
 	if (got > p->want)
 		got = p->want;
-	if (!err && p->memfd >= 0 && got)
-		err = clientmem_deliver(p->memfd, p->addr, data, got);
-	if (err)
-		p->call->done(p->call, err, NULL, 0);
-	else
-		p->call->done(p->call, 0, io->write || p->memfd >= 0 ? NULL
-								    : data,
-			      got);
-	if (p->memfd >= 0)
-		close(p->memfd);
-	engine_transfer_ended(p->file);
-	free(io->buf);
-	free(p);
+	if (p->memfd < 0 || got == 0) {
+		plain_finish(p, 0, got);
+		return;
+	}
+	p->job.op = MEM_DELIVER;
+	p->job.memfd = p->memfd;
+	p->job.buf = (char *)io->buf + p->skip;
+	p->job.len = got;
+	p->job.done = plain_delivered;
+	if (clientmem_submit(&p->job))
+		plain_finish(p, ENOMEM, 0);
 }
 
-/* Bind a positional transfer to the client: a write's len bytes are
- * copied into buf now, a read's want bytes must be writable and get a
- * handle to be delivered through. */
-static int bind_client(const struct pio_client *cl, bool write, void *buf,
-		       size_t len, size_t want, int *memfd)
+/* The client's data is copied, or its destination checked. */
+static void plain_bound(struct mem_job *j)
 {
-	int err;
+	struct plain_io *p = plain_of_job(j);
 
-	if (write)
-		return clientmem_read(cl->tid, cl->addr, buf, len);
-	err = clientmem_writable(cl->tid, cl->addr, want);
-	return err ? err : clientmem_bind(cl->tid, memfd);
+	if (j->err) {
+		plain_finish(p, j->err, 0);
+		return;
+	}
+	backend_submit(&p->io);
+	backend_flush();
 }
 
 /* Transfer [start, start+len) (aligned); a read delivers want bytes from
- * skip on.  A write takes its data from 'data', or from the client. */
+ * skip on.  A write takes its data from 'data', or from the client, whose
+ * memory is bound first. */
 static void plain_submit(struct aio_file *f, struct engine_call *call,
 			 const struct pio_client *cl, bool write,
 			 uint64_t start, size_t len, size_t skip, size_t want,
@@ -94,29 +125,36 @@ static void plain_submit(struct aio_file *f, struct engine_call *call,
 {
 	struct plain_io *p = calloc(1, sizeof(*p));
 	void *buf = NULL;
-	int memfd = -1, err = 0;
+	int err = 0;
 
-	if (!p || posix_memalign(&buf, AIO_PAGE, len))
-		err = ENOMEM;
-	else if (cl->tid)
-		err = bind_client(cl, write, buf, len, want, &memfd);
-	else if (write)
-		memcpy(buf, data, len);
-	if (err) {
-		free(buf);
+	if (!p || posix_memalign(&buf, AIO_PAGE, len)) {
 		free(p);
-		call->done(call, err == ESRCH ? EINVAL : err, NULL, 0);
+		call->done(call, ENOMEM, NULL, 0);
 		return;
 	}
 	*p = (struct plain_io){
 		.io = { .dev = f->dev, .write = write, .offset = start,
 			.len = len, .buf = buf, .done = plain_done },
-		.file = f, .call = call, .memfd = memfd, .addr = cl->addr,
-		.skip = skip, .want = want,
+		.job = { .op = write ? MEM_READ : MEM_WRITABLE, .uid = cl->uid,
+			 .tid = cl->tid, .memfd = -1, .addr = cl->addr,
+			 .buf = buf, .len = write ? len : want,
+			 .image_fd = -1, .done = plain_bound },
+		.file = f, .call = call, .memfd = -1, .skip = skip,
+		.want = want,
 	};
 	engine_transfer_started(f);
-	backend_submit(&p->io);
-	backend_flush();
+	if (!cl->tid) {
+		if (write)
+			memcpy(buf, data, len);
+		plain_bound(&p->job);
+		return;
+	}
+	if (!write)
+		err = clientmem_bind(cl->tid, &p->memfd);
+	if (!err)
+		err = clientmem_submit(&p->job);
+	if (err)
+		plain_finish(p, err, 0);
 }
 
 static void plain_read(struct aio_file *f, struct engine_call *call,
@@ -219,7 +257,7 @@ void engine_pio(struct aio_file *f, struct engine_call *call,
 		const struct requester *who, bool write, uint64_t addr,
 		uint64_t len, int64_t offset)
 {
-	struct pio_client cl = { who->tid, addr };
+	struct pio_client cl = { who->tid, who->uid, addr };
 
 	if (write ? !f->writable : !f->readable) {
 		call->done(call, EBADF, NULL, 0);

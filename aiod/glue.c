@@ -102,12 +102,15 @@ enum reply_kind {
 	REPLY_WRITTEN,		/* write(): the count */
 	REPLY_COUNT,		/* positional ioctl: the count as its result */
 	REPLY_OUTCOME,		/* flush, release: only the errno */
+	REPLY_IOCTL,		/* DKIOCMLOCK, DKIOCASTRT: result 0 */
+	REPLY_STATUSES,		/* DKIOCASTAT: the statuses, in the ABI */
 };
 
 struct glue_call {
 	struct engine_call call;	/* first: done() gets &call */
 	fuse_req_t req;
 	enum reply_kind kind;
+	bool compat;		/* REPLY_STATUSES: for an i386 caller */
 };
 
 static struct aio_file *file_of(const struct fuse_file_info *fi)
@@ -126,8 +129,10 @@ static void reply_later(struct engine_call *call, int err,
 			const void *data, size_t n)
 {
 	struct glue_call *gc = (struct glue_call *)call;
+	unsigned char out[sizeof(ASYNCSTATUS)];
 	fuse_req_t req = gc->req;
 	enum reply_kind kind = gc->kind;
+	bool compat = gc->compat;
 
 	free(gc);
 	if (err || kind == REPLY_OUTCOME)
@@ -136,6 +141,11 @@ static void reply_later(struct engine_call *call, int err,
 		fuse_reply_buf(req, data, n);
 	else if (kind == REPLY_WRITTEN)
 		fuse_reply_write(req, n);
+	else if (kind == REPLY_STATUSES)
+		fuse_reply_ioctl(req, 0, out,
+				 abi_put_statuses(out, compat, data, n));
+	else if (kind == REPLY_IOCTL)
+		fuse_reply_ioctl(req, 0, NULL, 0);
 	else
 		fuse_reply_ioctl(req, (int)n, NULL, 0);
 }
@@ -149,7 +159,7 @@ static struct engine_call *new_call(fuse_req_t req, enum reply_kind kind)
 		fuse_reply_err(req, ENOMEM);
 		return NULL;
 	}
-	*gc = (struct glue_call){ { .done = reply_later }, req, kind };
+	*gc = (struct glue_call){ { .done = reply_later }, req, kind, false };
 	return &gc->call;
 }
 
@@ -212,19 +222,6 @@ static void reply_result(fuse_req_t req, int err, const void *out,
 		fuse_reply_ioctl(req, 0, out, size);
 }
 
-static void reply_statuses(fuse_req_t req, struct aio_file *f,
-			   const struct requester *who, bool compat,
-			   uint64_t arg, size_t size)
-{
-	struct status st[MAXSTATUS];
-	unsigned char out[sizeof(ASYNCSTATUS)];
-	size_t n;
-	int err = engine_collect(f, who, arg, size, st, &n);
-
-	reply_result(req, err, out, err ? 0 : abi_put_statuses(out, compat,
-							       st, n));
-}
-
 static void do_seek(fuse_req_t req, struct aio_file *f, const void *in)
 {
 	struct aio_seek sk;
@@ -235,6 +232,18 @@ static void do_seek(fuse_req_t req, struct aio_file *f, const void *in)
 	err = engine_seek(f, sk.offset, sk.whence, &at);
 	sk.offset = at;
 	reply_result(req, err, &sk, sizeof(sk));
+}
+
+static void do_status(fuse_req_t req, struct aio_file *f,
+		      const struct requester *who, bool compat, uint64_t arg,
+		      size_t size)
+{
+	struct engine_call *call = new_call(req, REPLY_STATUSES);
+
+	if (call) {
+		((struct glue_call *)call)->compat = compat;
+		engine_collect(f, call, who, arg, size);
+	}
 }
 
 static void do_pio(fuse_req_t req, struct aio_file *f,
@@ -255,6 +264,7 @@ void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 	struct aio_cmd d = abi_decode(cmd, flags & FUSE_IOCTL_COMPAT);
 	struct requester who = requester_of(req);
 	struct aio_file *f = file_of(fi);
+	struct engine_call *call;
 	struct request_args rq;
 	struct mlock_args m;
 	struct aio_info info;
@@ -272,14 +282,16 @@ void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 	switch (d.op) {
 	case AIO_OP_MLOCK:
 		abi_get_mlock(in, d.compat, &m);
-		reply_result(req, engine_mlock(f, &who, &m), NULL, 0);
+		if ((call = new_call(req, REPLY_IOCTL)))
+			engine_mlock(f, call, &who, &m);
 		break;
 	case AIO_OP_ASTRT:
 		abi_get_request(in, d.compat, &rq);
-		reply_result(req, engine_start(f, &who, &rq), NULL, 0);
+		if ((call = new_call(req, REPLY_IOCTL)))
+			engine_start(f, call, &who, &rq);
 		break;
 	case AIO_OP_ASTAT:
-		reply_statuses(req, f, &who, d.compat, arg, d.out_size);
+		do_status(req, f, &who, d.compat, arg, d.out_size);
 		break;
 	case AIO_OP_LKTBL_LOAD:
 		reply_result(req, admin_lktbl_load(&who, in), NULL, 0);

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #define READY_TIMEOUT_SECONDS 20
+/* SIGTERM waits this long for transfers in flight, then stops anyway. */
+#define DRAIN_SECONDS 10
 
 static const char usage_text[] =
 "Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE]\n"
@@ -261,6 +263,7 @@ int main(int argc, char **argv)
 	admin_init(devs, cfg.ndevices);
 	if (loop_init() ||
 	    quota_init(&cfg.tun) || callers_init(engine_caller_retired) ||
+	    clientmem_init() ||
 	    locktbl_init(cfg.tun.naiolocktbl, cfg.tun.naioproc) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
@@ -304,10 +307,17 @@ int main(int argc, char **argv)
 	log_info("stopping: draining %u transfer%s in flight",
 		 engine_inflight(), engine_inflight() == 1 ? "" : "s");
 	glue_pause_sessions();
-	while (engine_inflight() &&
+	deadline = time(NULL) + DRAIN_SECONDS;
+	while ((engine_inflight() || clientmem_unfinished()) &&
+	       time(NULL) < deadline &&
 	       loop_run_once(1000, engine_start_accepted) == 0)
 		;
+	if (engine_inflight() || clientmem_unfinished())
+		log_warn("stopping after %d s with %u transfer%s unfinished: "
+			 "a client's memory does not answer", DRAIN_SECONDS,
+			 engine_inflight(), engine_inflight() == 1 ? "" : "s");
 	fe->stop();
+	clientmem_shutdown();
 	callers_shutdown();
 	locktbl_shutdown();
 	quota_shutdown();
