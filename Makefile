@@ -48,10 +48,17 @@ scodb_SRCS      = examples/scodb.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c
 aiobench_SRCS   = bench/aiobench.c
 aiobench_LIBS   = -laio
+# The attack tests of issue 15: the tests, the victim's client (also i386,
+# built by `make check`) and the attacker's stalling FUSE server.
+aioattack_SRCS  = test/attack/aioattack.c
+aiovictim_SRCS  = test/attack/aiovictim.c
+aiostallfs_SRCS = test/attack/aiostallfs.c
+aiostallfs_LIBS = $(FUSE_LIBS)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench
+PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
+           aioattack aiovictim aiostallfs
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb
@@ -103,6 +110,8 @@ $(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
 $(B)/%32: $$($$*_SRCS)
 	@mkdir -p $(B)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ $(CHECK32_LIBS)
+$(B)/aiovictim32: $(aiovictim_SRCS)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
 $(B)/static/%32: $$($$*_SRCS)
 	@mkdir -p $(B)/static
 	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
@@ -123,7 +132,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 check: deps
-	$(MAKE) all static $(B)/aioconform32
+	$(MAKE) all static $(B)/aioconform32 $(B)/aiovictim32
 	sh test/run-tests.sh
 
 demo: deps
