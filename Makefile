@@ -57,11 +57,17 @@ libasync_SRCS   = libasync/libasync.c libasync/devmap.c
 aiobench_SRCS   = bench/aiobench.c
 aiobench_LIBS   = -laio
 dmcreate_SRCS   = test/vm/dmcreate.c
+# The attack tests of issue 15: the tests, the victim's client (also i386,
+# built by `make check`) and the attacker's stalling FUSE server.
+aioattack_SRCS  = test/attack/aioattack.c
+aiovictim_SRCS  = test/attack/aiovictim.c
+aiostallfs_SRCS = test/attack/aiostallfs.c
+aiostallfs_LIBS = $(FUSE_LIBS)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
-           dmcreate
+           dmcreate aioattack aiovictim aiostallfs
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
@@ -113,6 +119,8 @@ $(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
 $(B)/%32: $$($$*_SRCS)
 	@mkdir -p $(B)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ $(CHECK32_LIBS)
+$(B)/aiovictim32: $(aiovictim_SRCS)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
 $(B)/static/%32: $$($$*_SRCS)
 	@mkdir -p $(B)/static
 	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
@@ -137,7 +145,7 @@ check: deps
 ifeq ($(SAN),1)
 	$(MAKE) all
 else
-	$(MAKE) all static $(B)/aioconform32
+	$(MAKE) all static $(B)/aioconform32 $(B)/aiovictim32
 	$(MAKE) B=build-san SAN=1 build-san/aiod
 endif
 	B=$(B) sh test/run-tests.sh

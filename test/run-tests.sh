@@ -292,6 +292,83 @@ if [ "$B" != "$san_b" ]; then
 	fi
 fi
 
+stage "issue 15: attacks by $user on root and on another user"
+# Each test of test/attack/aioattack.c against an aiod of its own (some
+# freeze or stop it) in the foreground, logging to a file, over three
+# partitions: root's, one $user may use and one only the victim user may
+# open; the victim's client is set-user-ID to that user.  An aiod that
+# outlives SIGTERM is killed and its FUSE connection aborted.
+# The victim user stays (a system account without home or shell): another
+# run may be using it.
+victim=scoaio-victim
+id "$victim" >/dev/null 2>&1 ||
+	useradd --system --no-create-home --shell /usr/sbin/nologin "$victim"
+mkdir -p "$work/attack"
+for client in aiovictim aiovictim32; do
+	[ -x "$B/$client" ] &&
+		install -o "$victim" -m 4755 "$B/$client" "$work/attack/$client"
+done
+mountpoint -q /sys/fs/fuse/connections ||
+	mount -t fusectl fusectl /sys/fs/fuse/connections
+alog=$work/attack/aiod.log
+attack_aiod_start() {
+	: >"$alog"
+	"$B/aiod" -f --fuse "$mnt" --pidfile "$work/aiod.pid" \
+		-o NAIOPROC=32 -o NAIOREQ=96 \
+		--device "rroot=$backing,size=$quarter,mode=0600" \
+		--device "rshared=$backing,offset=$quarter,size=$quarter,mode=0666" \
+		--device "rvictim=$backing,offset=$half,size=$quarter,owner=$victim,mode=0600" \
+		2>>"$alog" &
+	apid=$!
+	i=0
+	while [ ! -f "$work/aiod.pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -f "$work/aiod.pid" ] || return 1
+	# aiod's FUSE connection: the minor of the mount's device number
+	dev=$(stat -c %d "$mnt")
+	conn=$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))
+}
+attack_aiod_stop() {
+	kill -TERM "$apid" 2>/dev/null
+	i=0
+	while kill -0 "$apid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	if kill -0 "$apid" 2>/dev/null; then
+		echo "aiod $apid outlived SIGTERM: killing it"
+		kill -KILL "$apid"
+		echo 1 >"/sys/fs/fuse/connections/$conn/abort" 2>/dev/null
+	fi
+	wait "$apid" 2>/dev/null
+	rm -f "$work/aiod.pid"
+	if mountpoint -q "$mnt" 2>/dev/null; then umount -l "$mnt"; fi
+}
+attack() {	# LABEL aioattack-arguments...
+	label=$1
+	shift
+	if attack_aiod_start; then
+		"$B/aioattack" -v "$victim" -b "$backing@$half" \
+			-p "$work/aiod.pid" -L "$alog" -i "$B/aioinfo" \
+			-s "$B/aiostallfs" "$@" "$mnt"
+		rc=$?
+	else
+		echo "aiod did not start:"; cat "$alog"; rc=1
+	fi
+	attack_aiod_stop
+	result "$label" $rc
+}
+for t in $("$B/aioattack" -l | cut -d' ' -f1); do
+	attack "attack $t" -x "$work/attack/aiovictim" -t "$t"
+done
+if [ -x "$work/attack/aiovictim32" ]; then
+	"$work/attack/aiovictim32" >/dev/null 2>&1	# usage: 2, if i386 runs
+	if [ $? -eq 2 ]; then
+		attack "attack setuid_exec_cross_user, i386 client" \
+			-x "$work/attack/aiovictim32" -t setuid_exec_cross_user
+	fi
+fi
+
 stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
 if [ -d "$B/static" ]; then
 	test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 600
