@@ -301,6 +301,8 @@ void backend_close_device(struct device *dev);
 int backend_init(unsigned max_inflight, unsigned nbufs);
 void backend_shutdown(void);
 int backend_eventfd(void);
+/* Transfers handed to the backend and not yet done()? */
+bool backend_busy(void);
 /* Queue io for the next backend_flush(); its done() runs from
  * backend_reap(), never from these. */
 void backend_submit(struct backend_io *io);

@@ -202,6 +202,12 @@ int backend_eventfd(void)
 	return efd;
 }
 
+bool backend_busy(void)
+{
+	return inflight || nbatch || !STAILQ_EMPTY(&waiting) ||
+	       !STAILQ_EMPTY(&failed);
+}
+
 static void fail_submission(struct backend_io *io, int err)
 {
 	io->submit_error = err;

@@ -184,6 +184,7 @@ static STAILQ_HEAD(, mem_job) ready = STAILQ_HEAD_INITIALIZER(ready),
 	finished = STAILQ_HEAD_INITIALIZER(finished);
 static bool stopping;
 static pthread_t workers[WORKERS];
+static struct mem_job *running[WORKERS];	/* each worker's, or NULL */
 static unsigned nworkers, unfinished;
 static LIST_HEAD(, user_jobs) users = LIST_HEAD_INITIALIZER(users);
 static struct loop_source finished_src;
@@ -212,9 +213,10 @@ static void run(struct mem_job *j)
 					     == 0;
 }
 
-static void *worker(void *unused)
+static void *worker(void *slot)
 {
-	(void)unused;
+	struct mem_job **mine = slot;
+
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		struct mem_job *j;
@@ -225,9 +227,11 @@ static void *worker(void *unused)
 			break;
 		j = STAILQ_FIRST(&ready);
 		STAILQ_REMOVE_HEAD(&ready, link);
+		*mine = j;
 		pthread_mutex_unlock(&lock);
 		run(j);
 		pthread_mutex_lock(&lock);
+		*mine = NULL;
 		STAILQ_INSERT_TAIL(&finished, j, link);
 		eventfd_write(finished_src.fd, 1);
 	}
@@ -322,7 +326,8 @@ int clientmem_init(void)
 		return -1;
 	}
 	for (nworkers = 0; nworkers < WORKERS; nworkers++) {
-		rc = pthread_create(&workers[nworkers], NULL, worker, NULL);
+		rc = pthread_create(&workers[nworkers], NULL, worker,
+				    &running[nworkers]);
 		if (rc) {
 			log_err("cannot start a memory worker: %s",
 				strerror(rc));
@@ -332,22 +337,99 @@ int clientmem_init(void)
 	return 0;
 }
 
-/* Workers still inside a client's memory cannot be waited for: they end
- * when that memory answers, and the process with them. */
-void clientmem_shutdown(void)
+/* The FUSE connection behind tid's mapping at addr, from the device
+ * number /proc/TID/maps gives it: 0 and *conn, or -1 (none, or not
+ * FUSE-like: major 0 is where FUSE's connections are numbered). */
+static int fuse_conn_of(pid_t tid, uint64_t addr, unsigned *conn)
+{
+	char path[64], *line = NULL;
+	uint64_t start, stop;
+	unsigned major, minor;
+	size_t cap = 0;
+	int rc = -1;
+	FILE *maps;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+	maps = fopen(path, "re");
+	if (!maps)
+		return -1;
+	while (rc && getline(&line, &cap, maps) > 0)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %x:%x",
+			   &start, &stop, &major, &minor) == 4 &&
+		    addr >= start && addr < stop) {
+			*conn = minor;
+			rc = major == 0 ? 0 : -1;
+			break;
+		}
+	free(line);
+	fclose(maps);
+	return rc;
+}
+
+/* A worker still in a client's memory when aiod stops waits for a file
+ * system that does not answer, and would keep aiod from exiting: abort
+ * that FUSE connection (aiod's own are gone by now), as an
+ * administrator would through /sys/fs/fuse/connections. */
+static void unstick(pid_t tid, uint64_t addr)
+{
+	char path[96];
+	unsigned conn;
+	FILE *abort_file;
+
+	if (fuse_conn_of(tid, addr, &conn))
+		return;
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
+		 conn);
+	abort_file = fopen(path, "we");
+	if (!abort_file)
+		return;
+	log_warn("pid %d's memory at %#llx does not answer: aborting FUSE "
+		 "connection %u to stop", (int)tid, (unsigned long long)addr,
+		 conn);
+	fputs("1\n", abort_file);
+	fclose(abort_file);
+}
+
+static bool join_by(pthread_t t, int seconds)
 {
 	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	return pthread_timedjoin_np(t, NULL, &until) == 0;
+}
+
+/* Workers stuck in a client's memory are unstuck if their file system
+ * is FUSE; any other is left to end with that memory, and the process
+ * with it. */
+void clientmem_shutdown(void)
+{
 	struct user_jobs *u;
 
 	pthread_mutex_lock(&lock);
 	stopping = true;
 	pthread_cond_broadcast(&work);
 	pthread_mutex_unlock(&lock);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 1;
-	for (unsigned i = 0; i < nworkers; i++)
-		if (pthread_timedjoin_np(workers[i], NULL, &until))
+	for (unsigned i = 0; i < nworkers; i++) {
+		pid_t tid = 0;
+		uint64_t addr = 0;
+
+		if (join_by(workers[i], 1))
+			continue;
+		pthread_mutex_lock(&lock);
+		if (running[i]) {
+			tid = running[i]->tid;
+			addr = running[i]->addr;
+		}
+		pthread_mutex_unlock(&lock);
+		if (tid)
+			unstick(tid, addr);
+		if (!join_by(workers[i], 1)) {
+			log_warn("a memory worker is stuck in pid %d's memory; "
+				 "aiod exits when it returns", (int)tid);
 			pthread_detach(workers[i]);
+		}
+	}
 	nworkers = 0;
 	while ((u = LIST_FIRST(&users))) {
 		LIST_REMOVE(u, link);

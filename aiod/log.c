@@ -57,7 +57,9 @@ void log_limited(struct log_budget *b, int priority, const char *fmt, ...)
 		*b = (struct log_budget){ .window = now };
 	}
 	if (b->used >= BUDGET_MESSAGES) {
-		b->suppressed++;
+		if (b->suppressed++ == 0)
+			log_msg(priority, "more such messages suppressed for "
+				"up to %d s", BUDGET_WINDOW);
 		return;
 	}
 	b->used++;

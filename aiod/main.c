@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #define READY_TIMEOUT_SECONDS 20
-/* SIGTERM waits this long for transfers in flight, then stops anyway. */
+/* SIGTERM waits this long for transfers in flight on the devices, and
+ * this long for clients' memory, then stops anyway. */
 #define DRAIN_SECONDS 10
+#define DRAIN_MEMORY_SECONDS 2
 
 static const char usage_text[] =
 "Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE]\n"
@@ -225,7 +227,7 @@ int main(int argc, char **argv)
 	char err[512];
 	sigset_t sigs;
 	int ready_fd = -1, rc;
-	time_t deadline;
+	time_t deadline, started;
 
 	parse_options(argc, argv, &o);
 	build_config(&o, &cfg);
@@ -307,15 +309,21 @@ int main(int argc, char **argv)
 	log_info("stopping: draining %u transfer%s in flight",
 		 engine_inflight(), engine_inflight() == 1 ? "" : "s");
 	glue_pause_sessions();
-	deadline = time(NULL) + DRAIN_SECONDS;
-	while ((engine_inflight() || clientmem_unfinished()) &&
-	       time(NULL) < deadline &&
-	       loop_run_once(1000, engine_start_accepted) == 0)
-		;
+	started = time(NULL);
+	while (engine_inflight() || clientmem_unfinished()) {
+		time_t waited = time(NULL) - started;
+
+		if (waited >= DRAIN_SECONDS ||
+		    (!backend_busy() && waited >= DRAIN_MEMORY_SECONDS))
+			break;
+		if (loop_run_once(200, engine_start_accepted))
+			break;
+	}
 	if (engine_inflight() || clientmem_unfinished())
-		log_warn("stopping after %d s with %u transfer%s unfinished: "
-			 "a client's memory does not answer", DRAIN_SECONDS,
-			 engine_inflight(), engine_inflight() == 1 ? "" : "s");
+		log_warn("stopping with %u request%s unfinished: %s",
+			 engine_inflight(), engine_inflight() == 1 ? "" : "s",
+			 backend_busy() ? "the device does not answer"
+					: "a client's memory does not answer");
 	fe->stop();
 	clientmem_shutdown();
 	callers_shutdown();
