@@ -79,7 +79,7 @@ static void put_buffer(struct aio_request *r)
 }
 
 /* Give back the slot of a request whose status is collected or dropped,
- * or that was refused after its slot was taken. */
+ * or that was turned down after its slot was taken. */
 static void free_request(struct aio_request *r)
 {
 	r->caller->nreq--;
@@ -250,7 +250,7 @@ static void request_done(struct backend_io *io, long result)
 }
 
 /* The write's data is copied, or the read's destination checked: accept
- * the request, or refuse it and give back what it took. */
+ * the request, or turn it down and give back what it took. */
 static void request_bound(struct mem_job *j)
 {
 	struct aio_request *r = container_of(j, struct aio_request, job);
