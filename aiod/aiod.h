@@ -220,7 +220,11 @@ struct mem_job {
 	void *buf;
 	uint64_t len;
 	int image_fd;		/* a caller's first image, or -1 */
-	void (*done)(struct mem_job *job);	/* on the event loop */
+	/* On the worker, right after the access, may answer the client that
+	 * waits, so that it need not wait for the loop; it touches only
+	 * what the job owns.  Then done(), on the event loop. */
+	void (*answer)(struct mem_job *job);
+	void (*done)(struct mem_job *job);
 	int err;
 	bool image_ended;	/* image_fd's address space has gone */
 	STAILQ_ENTRY(mem_job) link;
@@ -330,7 +334,9 @@ struct engine_stats {
 
 struct engine_call;
 /* err 0 or an errno; n bytes moved; data: what a read() returns (NULL
- * when the bytes went to a caller's memory or were written). */
+ * when the bytes went to a caller's memory or were written).  Called on
+ * the event loop, or (engine_start accepting a request) on a memory
+ * worker. */
 typedef void engine_done_fn(struct engine_call *call, int err,
 			    const void *data, size_t n);
 struct engine_call {

@@ -20,7 +20,8 @@
  * loop never does: every access is a job run by a pool of worker threads,
  * at most a few at a time for any one user, and the loop hears of each
  * finished job through an eventfd.  A stalled client then stalls only its
- * own user's jobs.  Workers touch nothing but their job; the queues they
+ * own user's jobs.  Workers touch nothing but their job (and, through its
+ * answer(), the reply to the client waiting for it); the queues they
  * share with the loop are guarded by one mutex, which orders every hand
  * over (a job is written before it is queued and read after it is taken).
  */
@@ -211,6 +212,8 @@ static void run(struct mem_job *j)
 	 * yields 0 bytes even at address 0, where a live one answers EIO. */
 	j->image_ended = j->image_fd >= 0 && pread(j->image_fd, &byte, 1, 0)
 					     == 0;
+	if (j->answer)
+		j->answer(j);
 }
 
 static void *worker(void *slot)

@@ -39,6 +39,9 @@ struct pending_call {
 	struct engine_call *call;
 	struct requester who;
 	struct mlock_args region;	/* DKIOCMLOCK */
+	struct aio_request *taken[MAXSTATUS];	/* DKIOCASTAT's */
+	struct status st[MAXSTATUS];
+	size_t ntaken;
 };
 
 /* Answered, not yet handed to the backend, in order. */
@@ -242,11 +245,22 @@ static void request_done(struct backend_io *io, long result)
 	}
 	r->job.op = MEM_DELIVER;
 	r->job.memfd = r->memfd;
+	r->job.answer = NULL;
 	r->job.done = request_delivered;
 	if (clientmem_submit(&r->job)) {
 		r->job.err = ENOMEM;
 		request_delivered(&r->job);
 	}
+}
+
+/* On the worker: a bound request is answered at once (its slot is taken
+ * already); one turned down waits for the loop to give back its slot. */
+static void request_answer(struct mem_job *j)
+{
+	struct aio_request *r = container_of(j, struct aio_request, job);
+
+	if (j->err == 0)
+		r->call->done(r->call, 0, NULL, 0);
 }
 
 /* The write's data is copied, or the read's destination checked: accept
@@ -261,15 +275,16 @@ static void request_bound(struct mem_job *j)
 	note_image(j, r->caller);
 	r->call = NULL;
 	if (err) {
+		engine_counts.requests_total--;
 		put_buffer(r);
 		free_request(r);
 		engine_transfer_ended(f);
 		call->done(call, err == ESRCH ? EINVAL : err, NULL, 0);
 		return;
 	}
-	engine_counts.requests_total++;
 	STAILQ_INSERT_TAIL(&accepted, r, link);
-	call->done(call, 0, NULL, 0);
+	if (!j->answer)		/* bound on the loop: not answered yet */
+		call->done(call, 0, NULL, 0);
 }
 
 void engine_start(struct aio_file *f, struct engine_call *call,
@@ -312,7 +327,7 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 			 .uid = c->uid, .tid = who->tid, .memfd = -1,
 			 .addr = rq->maddr, .buf = buf,
 			 .len = (uint64_t)rq->size, .image_fd = c->memfd,
-			 .done = request_bound },
+			 .answer = request_answer, .done = request_bound },
 		.file = f, .caller = c, .call = call, .memfd = -1,
 		.lock = c->lock,
 		.status = { .iomaddr = rq->maddr, .ioref = rq->ref },
@@ -320,6 +335,7 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 	/* The slot is the request's from here; free_request gives it back. */
 	caller_hold(c);
 	c->nreq++;
+	engine_counts.requests_total++;	/* taken back if turned down */
 	if (++engine_counts.requests_active > engine_counts.requests_max)
 		engine_counts.requests_max = engine_counts.requests_active;
 	engine_transfer_started(f);
@@ -328,6 +344,7 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 		err = clientmem_submit(&r->job);
 	if (err) {
 		r->job.err = err;
+		r->job.answer = NULL;
 		request_bound(&r->job);
 	}
 }
@@ -343,30 +360,26 @@ void engine_start_accepted(void)
 	backend_flush();
 }
 
-/* Take up to MAXSTATUS statuses for a call whose array was found
- * writable (err 0). */
-static void collect_now(struct aio_file *f, struct engine_call *call,
-			int err)
-{
-	struct status st[MAXSTATUS];
-	size_t n = err ? 0 : rules_status_count(f->ndone);
-
-	for (size_t i = 0; i < n; i++) {
-		struct aio_request *r = STAILQ_FIRST(&f->done);
-
-		STAILQ_REMOVE_HEAD(&f->done, link);
-		f->ndone--;
-		st[i] = r->status;
-		free_request(r);
-	}
-	call->done(call, err == ESRCH ? EINVAL : err, st, n);
-}
-
-static void status_array_checked(struct mem_job *j)
+/* The statuses taken go to the client, their slots given back first so
+ * that the client sees them free when the call returns; or, if it could
+ * not write the array, they go back to the head of the list. */
+static void statuses_checked(struct mem_job *j)
 {
 	struct pending_call *p = (struct pending_call *)j;
+	struct aio_file *f = p->file;
 
-	collect_now(p->file, p->call, j->err);
+	if (j->err) {
+		for (size_t i = p->ntaken; i-- > 0;) {
+			STAILQ_INSERT_HEAD(&f->done, p->taken[i], link);
+			f->ndone++;
+		}
+		p->call->done(p->call, j->err == ESRCH ? EINVAL : j->err, NULL,
+			      0);
+	} else {
+		for (size_t i = 0; i < p->ntaken; i++)
+			free_request(p->taken[i]);
+		p->call->done(p->call, 0, p->st, p->ntaken);
+	}
 	free(p);
 }
 
@@ -382,7 +395,7 @@ void engine_collect(struct aio_file *f, struct engine_call *call,
 	if (!f->ndone && f->inflight)
 		backend_reap();
 	if (!f->ndone) {
-		collect_now(f, call, 0);
+		call->done(call, 0, NULL, 0);
 		return;
 	}
 	/* The kernel copies statuses out only after aiod has answered, and
@@ -396,11 +409,20 @@ void engine_collect(struct aio_file *f, struct engine_call *call,
 	*p = (struct pending_call){
 		.job = { .op = MEM_WRITABLE, .uid = who->uid, .tid = who->tid,
 			 .memfd = -1, .addr = out_addr, .len = out_size,
-			 .image_fd = -1, .done = status_array_checked },
+			 .image_fd = -1, .done = statuses_checked },
 		.file = f, .call = call, .who = *who,
+		.ntaken = rules_status_count(f->ndone),
 	};
+	for (size_t i = 0; i < p->ntaken; i++) {
+		struct aio_request *r = STAILQ_FIRST(&f->done);
+
+		STAILQ_REMOVE_HEAD(&f->done, link);
+		f->ndone--;
+		p->taken[i] = r;
+		p->st[i] = r->status;
+	}
 	if (clientmem_submit(&p->job)) {
-		free(p);
-		call->done(call, ENOMEM, NULL, 0);
+		p->job.err = ENOMEM;
+		statuses_checked(&p->job);
 	}
 }

@@ -50,8 +50,8 @@
 /* Bounds the tests hold aiod to. */
 #define ROUND_TRIP_MAX_US	1000000	/* a root request under a freeze */
 #define SIGTERM_EXIT_MAX_MS	10000	/* aiod's exit after SIGTERM */
-#define MLOCK_CALL_MAX_US	50000	/* one DKIOCMLOCK probe */
-#define MLOCK_ROOT_MAX_US	100000	/* root's requests meanwhile */
+#define MLOCK_CALL_MAX_US	500000	/* one DKIOCMLOCK probe */
+#define MLOCK_ROOT_MAX_US	1000000	/* root's requests meanwhile */
 #define LOG_GROWTH_MAX		20000	/* bytes in LOG_FLOOD_SECONDS */
 #define LOG_FLOOD_SECONDS	5
 #define STALL_WATCH_MS		3000	/* how long root is watched */
