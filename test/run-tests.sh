@@ -80,7 +80,7 @@ start_aiod() {	# aiod arguments: devices and tunables
 	aiod_pid=$!
 	# The pid file appears once every device is ready.
 	i=0
-	while [ ! -f "$work/aiod.pid" ]; do
+	while [ ! -s "$work/aiod.pid" ]; do
 		if ! alive "$aiod_pid"; then
 			wait "$aiod_pid"
 			echo "aiod exited (status $?) before its devices were ready"
@@ -321,10 +321,10 @@ attack_aiod_start() {
 		2>>"$alog" &
 	apid=$!
 	i=0
-	while [ ! -f "$work/aiod.pid" ] && [ $i -lt 100 ]; do
+	while [ ! -s "$work/aiod.pid" ] && [ $i -lt 100 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
-	[ -f "$work/aiod.pid" ] || return 1
+	[ -s "$work/aiod.pid" ] || return 1
 	# aiod's FUSE connection: the minor of the mount's device number
 	dev=$(stat -c %d "$mnt")
 	conn=$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))
