@@ -10,8 +10,9 @@
  * close waits; engine_aio.c: DKIOCMLOCK, DKIOCASTRT, DKIOCASTAT;
  * engine_pio.c: plain and positional transfers), admin.c (the admin
  * ioctls), glue.c (libfuse requests to engine calls, shared by the front
- * ends frontend_fuse.c and frontend_cuse.c), loop.c (the event loop) and
- * log.c.  Only glue.c and the front ends know libfuse.  This header
+ * ends frontend_fuse.c and frontend_cuse.c), loop.c (the event loop),
+ * pidfile.c (the locked pid file) and log.c.  Only glue.c and the front
+ * ends know libfuse.  This header
  * declares what crosses those boundaries and nothing else.
  *
  * Errors: functions serving a request return 0 or a positive errno; set-up
@@ -50,6 +51,15 @@ void log_limited(struct log_budget *b, int priority, const char *fmt, ...)
 /* The budget of messages about requests of uid's processes. */
 struct log_budget *log_user_budget(uid_t uid);
 
+/* ---- pidfile.c ------------------------------------------------------ */
+
+/* Open and lock the pid file (0, or -1 with err: another aiod holds it). */
+int pidfile_claim(const char *path, char *err, size_t errlen);
+/* Write this process's pid into it (the daemon, once ready). */
+int pidfile_write(char *err, size_t errlen);
+/* Remove it if this aiod created or wrote it (at exit and in die()). */
+void pidfile_remove(void);
+
 /* ---- loop.c --------------------------------------------------------- */
 
 struct loop_source {
@@ -86,6 +96,9 @@ struct device_spec {
 	uid_t owner;
 	gid_t group;
 	mode_t mode;
+	bool readonly;		/* ro: every write refused with EROFS */
+	bool writeback;		/* cache=writeback: completion before the
+				   data is on stable storage */
 };
 
 struct config {
@@ -276,11 +289,17 @@ struct device_stats {
 	uint64_t errors;
 };
 
+struct backing;
+
 struct device {
 	struct device_spec spec;	/* owner, group, mode, name */
-	int fd;				/* O_DIRECT */
+	struct backing *backing;	/* the open shared by its slices */
+	int fd;				/* the backing's: O_DIRECT, O_DSYNC
+					   unless cache=writeback */
 	uint64_t offset, size;		/* slice within fd */
+	bool readonly;			/* ro, or the backing is read-only */
 	struct device_stats stats;
+	struct log_budget errlog;	/* failed transfers' messages */
 };
 
 struct backend_io;
@@ -299,6 +318,10 @@ struct backend_io {
 	unsigned char iocb[64];	/* struct iocb, opaque here */
 };
 
+/* Open spec's partition: slices of one backing share one open (one fd, one
+ * exclusive claim: O_EXCL for a block device, an OFD lock for an image
+ * file), so they must agree on ro and cache=.  A backing that is read-only
+ * without ro is served read-only with a warning. */
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen);
 void backend_close_device(struct device *dev);
@@ -352,7 +375,8 @@ const struct tunables *engine_tunables(void);
 /* callers.c's retired(): a gone process loses its lock and region. */
 void engine_caller_retired(struct caller *c);
 
-/* NULL with errno ENOMEM on failure. */
+/* NULL with errno ENOMEM, or EROFS for a write open of a read-only
+ * device. */
 struct aio_file *engine_open(struct device *dev, int open_flags);
 /* Free a file whose open was never answered. */
 void engine_discard(struct aio_file *f);

@@ -1,14 +1,21 @@
 /*
  * backend.c -- the storage side: partitions opened O_DIRECT (a block device
- * or an image file, optionally a slice of it), one libaio context whose
+ * or an image file, optionally a slice of it), durable (O_DSYNC) unless
+ * cache=writeback, and exclusively: a block device O_EXCL, an image file
+ * under an OFD lock, one open shared by the slices of one backing, with a
+ * refusal that names the holder; a backing found read-only is served
+ * read-only.  One libaio context whose
  * completions signal an eventfd watched by the event loop, and the pool of
  * page-aligned, locked bounce buffers (SCO's NAIOBUF).  Transfers are
  * collected and handed to io_submit in batches; those beyond the context's
- * depth wait in a FIFO instead of failing.  Nothing here knows
- * about aio(M) rules or client processes.
+ * depth wait in a FIFO instead of failing; each failed transfer is logged
+ * (rate-limited per device).  Nothing here knows about aio(M) rules or
+ * client processes.
  */
 #include "aiod.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libaio.h>
@@ -20,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 _Static_assert(sizeof(struct iocb) <= sizeof(((struct backend_io *)0)->iocb),
@@ -40,105 +48,344 @@ static void *pool_base;
 static void **pool_free;
 static unsigned pool_size, pool_nfree;
 
+/* One open backing (block device or image file), shared by its slices. */
+struct backing {
+	struct backing *next;
+	dev_t st_dev, rdev;	/* identity: rdev for a block device, */
+	ino_t ino;		/* st_dev and inode for an image file */
+	bool blk;
+	int fd;
+	uint64_t total;		/* usable bytes, whole 512-byte blocks */
+	bool readonly, writeback;
+	bool ro_asked;		/* ro given, not found read-only */
+	const char *first;	/* the first device on it, for messages */
+	unsigned refs;
+};
+
+static struct backing *backings;
+
+/* A process other than aiod with an open file that match() accepts:
+ * writes "process PID (COMM)" into out and returns true. */
+static bool find_process(bool (*match)(const char *fd_path,
+				       const char *fdinfo_path,
+				       const void *arg),
+			 const void *arg, char *out, size_t outlen)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d))) {
+		char dir[64], fdp[160], infop[160], comm[64] = "?";
+		struct dirent *fe;
+		DIR *fds;
+		FILE *c;
+
+		if (!isdigit((unsigned char)e->d_name[0]) ||
+		    atoi(e->d_name) == getpid())
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%.32s", e->d_name);
+		snprintf(fdp, sizeof(fdp), "%s/fd", dir);
+		fds = opendir(fdp);
+		while (fds && !found && (fe = readdir(fds))) {
+			snprintf(fdp, sizeof(fdp), "%s/fd/%.64s", dir,
+				 fe->d_name);
+			snprintf(infop, sizeof(infop), "%s/fdinfo/%.64s", dir,
+				 fe->d_name);
+			found = fe->d_name[0] != '.' && match(fdp, infop, arg);
+		}
+		if (fds)
+			closedir(fds);
+		if (!found)
+			continue;
+		snprintf(fdp, sizeof(fdp), "%s/comm", dir);
+		c = fopen(fdp, "re");
+		if (c && fgets(comm, sizeof(comm), c))
+			comm[strcspn(comm, "\n")] = '\0';
+		if (c)
+			fclose(c);
+		snprintf(out, outlen, "process %.32s (%s)", e->d_name, comm);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static bool opens_blk(const char *fd_path, const char *fdinfo_path,
+		      const void *arg)
+{
+	struct stat st;
+
+	(void)fdinfo_path;
+	return !stat(fd_path, &st) && S_ISBLK(st.st_mode) &&
+	       st.st_rdev == *(const dev_t *)arg;
+}
+
+/* Does the open file hold a lock (fdinfo's "lock:" lines) on the file? */
+static bool locks_file(const char *fd_path, const char *fdinfo_path,
+		       const void *arg)
+{
+	const struct stat *want = arg;
+	FILE *f = fopen(fdinfo_path, "re");
+	char line[512];
+	bool found = false;
+
+	(void)fd_path;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		unsigned long long ino;
+
+		found = sscanf(line, "lock: %*s %*s %*s %*s %*s %x:%x:%llu",
+			       &maj, &min, &ino) == 3 &&
+			ino == want->st_ino && maj == major(want->st_dev) &&
+			min == minor(want->st_dev);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* What holds a block device that O_EXCL found busy: a mount, a holder in
+ * sysfs (device-mapper, md) or a process with it open. */
+static void describe_blk_holder(dev_t rdev, char *out, size_t outlen)
+{
+	char path[128], line[4096], want[32], who[128];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "%u:%u", major(rdev), minor(rdev));
+	while (f && fgets(line, sizeof(line), f)) {
+		char id[32], mnt[2048];
+
+		if (sscanf(line, "%*s %*s %31s %*s %2047s", id, mnt) == 2 &&
+		    !strcmp(id, want)) {
+			snprintf(out, outlen, "it is mounted at %.400s; unmount "
+				 "it first", mnt);
+			fclose(f);
+			return;
+		}
+	}
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/sys/dev/block/%s/holders", want);
+	d = opendir(path);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(out, outlen, "%.64s holds it (device-mapper, md "
+				 "or the like); remove that first", e->d_name);
+			closedir(d);
+			return;
+		}
+	if (d)
+		closedir(d);
+	if (find_process(opens_blk, &rdev, who, sizeof(who)))
+		snprintf(out, outlen, "%s has it open exclusively; stop it "
+			 "first", who);
+	else
+		snprintf(out, outlen, "something holds it exclusively (a "
+			 "mount, device-mapper, md or another aiod); release "
+			 "it first");
+}
+
+/* Who holds the OFD lock on an image file. */
+static void describe_file_holder(const struct stat *st, char *out,
+				 size_t outlen)
+{
+	char who[128];
+
+	if (find_process(locks_file, st, who, sizeof(who)))
+		snprintf(out, outlen, "%s holds a lock on it; stop it first",
+			 who);
+	else
+		snprintf(out, outlen, "another program holds a lock on it "
+			 "(another aiod?); stop it first");
+}
+
+static int open_backing(struct backing *b, const char *path,
+			const struct device_spec *spec, const struct stat *st,
+			char *err, size_t errlen)
+{
+	int flags = O_DIRECT | O_CLOEXEC | (spec->writeback ? 0 : O_DSYNC) |
+		    (b->blk ? O_EXCL : 0);
+	char why[512];
+	struct flock lk = { .l_whence = SEEK_SET };
+	int ro = 0;
+
+	b->fd = open(path, (spec->readonly ? O_RDONLY : O_RDWR) | flags);
+	if (b->fd < 0 && !spec->readonly &&
+	    (errno == EROFS || errno == EACCES)) {
+		b->fd = open(path, O_RDONLY | flags);
+		ro = b->fd >= 0;
+	}
+	if (b->fd < 0 && errno == EINVAL)
+		return failmsg(err, errlen, "%s: the file system does not "
+			       "support O_DIRECT; use a block device or an "
+			       "image on a disk file system", path);
+	if (b->fd < 0 && errno == EBUSY && b->blk) {
+		describe_blk_holder(b->rdev, why, sizeof(why));
+		return failmsg(err, errlen, "%s is in use: %s", path, why);
+	}
+	if (b->fd < 0)
+		return failmsg(err, errlen, "cannot open %s: %s", path,
+			       strerror(errno));
+	if (b->blk && !ro && !spec->readonly && ioctl(b->fd, BLKROGET, &ro))
+		return failmsg(err, errlen, "cannot inspect %s: %s", path,
+			       strerror(errno));
+	if (!b->blk) {
+		lk.l_type = spec->readonly || ro ? F_RDLCK : F_WRLCK;
+		if (fcntl(b->fd, F_OFD_SETLK, &lk)) {
+			if (errno != EAGAIN && errno != EACCES)
+				return failmsg(err, errlen, "cannot lock %s: "
+					       "%s", path, strerror(errno));
+			describe_file_holder(st, why, sizeof(why));
+			return failmsg(err, errlen, "%s is in use: %s", path,
+				       why);
+		}
+	}
+	if (ro)
+		log_warn("device %s: %s is read-only; serving it read-only "
+			 "(say ro to silence this)", spec->name, path);
+	b->readonly = spec->readonly || ro;
+	b->ro_asked = spec->readonly;
+	b->writeback = spec->writeback;
+	return 0;
+}
+
+/* Size of b and proof that one 512-byte direct read works. */
+static int probe_backing(struct backing *b, const char *path,
+			 const struct stat *st, char *err, size_t errlen)
+{
+	void *probe;
+	ssize_t got;
+	int e;
+
+	if (b->blk) {
+		int sector;
+
+		if (ioctl(b->fd, BLKGETSIZE64, &b->total) ||
+		    ioctl(b->fd, BLKSSZGET, &sector))
+			return failmsg(err, errlen, "cannot inspect %s: %s",
+				       path, strerror(errno));
+		if (sector != (int)AIO_BLOCK)
+			return failmsg(err, errlen, "%s: logical block size "
+				       "%d; aio(M) transfers need %u-byte "
+				       "blocks", path, sector, AIO_BLOCK);
+	} else {
+		b->total = (uint64_t)st->st_size;
+	}
+	b->total -= b->total % AIO_BLOCK;
+	if (b->total == 0)
+		return failmsg(err, errlen, "%s is empty", path);
+	if (posix_memalign(&probe, AIO_PAGE, AIO_PAGE))
+		return failmsg(err, errlen, "out of memory");
+	got = pread(b->fd, probe, AIO_BLOCK, 0);
+	e = errno;
+	free(probe);
+	if (got == (ssize_t)AIO_BLOCK)
+		return 0;
+	if (got >= 0)
+		e = EIO;
+	if (e == EINVAL)
+		return failmsg(err, errlen, "%s: 512-byte O_DIRECT reads are "
+			       "refused (logical block size larger than "
+			       "512?)", path);
+	return failmsg(err, errlen, "cannot read %s: %s", path, strerror(e));
+}
+
+static void put_backing(struct backing *b)
+{
+	if (--b->refs)
+		return;
+	for (struct backing **p = &backings; *p; p = &(*p)->next)
+		if (*p == b) {
+			*p = b->next;
+			break;
+		}
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}
+
+static int get_backing(const struct device_spec *spec, struct backing **out,
+		       char *err, size_t errlen)
+{
+	struct backing *b;
+	struct stat st;
+
+	if (stat(spec->path, &st))
+		return failmsg(err, errlen, "cannot open %s: %s", spec->path,
+			       strerror(errno));
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+		return failmsg(err, errlen, "%s: not a block device or "
+			       "regular file", spec->path);
+	for (b = backings; b; b = b->next) {
+		if (S_ISBLK(st.st_mode) ? !b->blk || b->rdev != st.st_rdev
+					: b->blk || b->st_dev != st.st_dev ||
+					  b->ino != st.st_ino)
+			continue;
+		if (b->ro_asked != spec->readonly)
+			return failmsg(err, errlen, "%s: slices of one backing "
+				       "must agree on ro (see device %s)",
+				       spec->path, b->first);
+		if (b->writeback != spec->writeback)
+			return failmsg(err, errlen, "%s: slices of one backing "
+				       "must agree on cache= (see device %s)",
+				       spec->path, b->first);
+		b->refs++;
+		*out = b;
+		return 0;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return failmsg(err, errlen, "out of memory");
+	*b = (struct backing){ .st_dev = st.st_dev, .rdev = st.st_rdev,
+			       .ino = st.st_ino, .blk = S_ISBLK(st.st_mode),
+			       .fd = -1, .first = spec->name, .refs = 1 };
+	if (open_backing(b, spec->path, spec, &st, err, errlen) ||
+	    probe_backing(b, spec->path, &st, err, errlen)) {
+		put_backing(b);
+		return -1;
+	}
+	b->next = backings;
+	backings = b;
+	*out = b;
+	return 0;
+}
+
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen)
 {
-	uint64_t total;
-	struct stat st;
-	void *probe;
-	int fd;
+	struct backing *b;
 
 	memset(dev, 0, sizeof(*dev));
 	dev->spec = *spec;
 	dev->fd = -1;
-	fd = open(spec->path, O_RDWR | O_DIRECT | O_CLOEXEC);
-	if (fd < 0 && errno == EINVAL) {
-		snprintf(err, errlen, "%s: the file system does not support "
-			 "O_DIRECT; use a block device or an image on a disk "
-			 "file system", spec->path);
+	if (get_backing(spec, &b, err, errlen))
 		return -1;
-	}
-	if (fd < 0)
-		return failmsg(err, errlen, "cannot open %s: %s", spec->path,
-			       strerror(errno));
-	if (fstat(fd, &st))
-		goto sys_fail;
-	if (S_ISBLK(st.st_mode)) {
-		int sector;
-
-		if (ioctl(fd, BLKGETSIZE64, &total) ||
-		    ioctl(fd, BLKSSZGET, &sector))
-			goto sys_fail;
-		if (sector != (int)AIO_BLOCK) {
-			snprintf(err, errlen, "%s: logical block size %d; "
-				 "aio(M) transfers need %u-byte blocks",
-				 spec->path, sector, AIO_BLOCK);
-			close(fd);
-			return -1;
-		}
-	} else if (S_ISREG(st.st_mode)) {
-		total = (uint64_t)st.st_size;
-	} else {
-		snprintf(err, errlen, "%s: not a block device or regular file",
-			 spec->path);
-		close(fd);
-		return -1;
-	}
-	total -= total % AIO_BLOCK;
-	if (total == 0) {
-		snprintf(err, errlen, "%s is empty", spec->path);
-		close(fd);
-		return -1;
-	}
-	if (spec->offset >= total ||
-	    (spec->size && spec->size > total - spec->offset)) {
+	if (spec->offset >= b->total ||
+	    (spec->size && spec->size > b->total - spec->offset)) {
 		snprintf(err, errlen, "%s: slice offset %llu size %llu lies "
 			 "past the end (%llu bytes)", spec->path,
 			 (unsigned long long)spec->offset,
 			 (unsigned long long)spec->size,
-			 (unsigned long long)total);
-		close(fd);
+			 (unsigned long long)b->total);
+		put_backing(b);
 		return -1;
 	}
-	dev->fd = fd;
+	dev->backing = b;
+	dev->fd = b->fd;
+	dev->readonly = b->readonly;
 	dev->offset = spec->offset;
-	dev->size = spec->size ? spec->size : total - spec->offset;
-
-	/* One 512-byte direct read proves the path takes our transfers. */
-	if (posix_memalign(&probe, AIO_PAGE, AIO_PAGE)) {
-		errno = ENOMEM;
-		goto sys_fail;
-	}
-	if (pread(fd, probe, AIO_BLOCK, (off_t)dev->offset) !=
-	    (ssize_t)AIO_BLOCK) {
-		int e = errno;
-
-		free(probe);
-		close(fd);
-		dev->fd = -1;
-		if (e == EINVAL) {
-			snprintf(err, errlen, "%s: 512-byte O_DIRECT reads "
-				 "are refused (logical block size larger than "
-				 "512?)", spec->path);
-			return -1;
-		}
-		return failmsg(err, errlen, "cannot read %s: %s", spec->path,
-			       strerror(e));
-	}
-	free(probe);
+	dev->size = spec->size ? spec->size : b->total - spec->offset;
 	return 0;
-sys_fail:
-	failmsg(err, errlen, "cannot inspect %s: %s", spec->path,
-		strerror(errno));
-	close(fd);
-	dev->fd = -1;
-	return -1;
 }
 
 void backend_close_device(struct device *dev)
 {
-	if (dev->fd >= 0)
-		close(dev->fd);
+	if (dev->backing)
+		put_backing(dev->backing);
+	dev->backing = NULL;
 	dev->fd = -1;
 }
 
@@ -257,6 +504,24 @@ void backend_flush(void)
 	nbatch = 0;
 }
 
+/* A failed or short transfer, in the device's log budget. */
+static void log_failure(const struct backend_io *io, long result)
+{
+	char what[64];
+
+	if (result >= 0 && (size_t)result == io->len)
+		return;
+	if (result < 0)
+		snprintf(what, sizeof(what), "%s", strerror((int)-result));
+	else
+		snprintf(what, sizeof(what), "short transfer, %ld bytes",
+			 result);
+	log_limited(&io->dev->errlog, 3, "device %s: %s of %zu bytes at "
+		    "block %llu failed: %s", io->dev->spec.name,
+		    io->write ? "write" : "read", io->len,
+		    (unsigned long long)(io->offset / AIO_BLOCK), what);
+}
+
 void backend_reap(void)
 {
 	struct io_event events[64];
@@ -275,6 +540,7 @@ void backend_reap(void)
 			struct backend_io *io = events[i].data;
 
 			inflight--;
+			log_failure(io, (long)events[i].res);
 			io->done(io, (long)events[i].res);
 		}
 		while (!STAILQ_EMPTY(&waiting) && inflight < depth) {
@@ -289,6 +555,7 @@ void backend_reap(void)
 		struct backend_io *io = STAILQ_FIRST(&failed);
 
 		STAILQ_REMOVE_HEAD(&failed, queued);
+		log_failure(io, -(long)io->submit_error);
 		io->done(io, -(long)io->submit_error);
 	}
 }

@@ -1,6 +1,7 @@
 /*
  * config.c -- aiod's configuration: the SCO tunables, device specifications
- * (NAME=PATH[,offset=][,size=][,owner=][,group=][,mode=]) and the config
+ * (NAME=PATH[,offset=][,size=][,owner=][,group=][,mode=][,ro]
+ * [,cache=writethrough|writeback]) and the config
  * file that holds both.  Pure parsing with no side effects beyond user and
  * group look-ups, so that every rule here is unit-tested; opening the
  * devices is backend.c's business.
@@ -177,6 +178,10 @@ static int parse_device_option(struct device_spec *d, char *opt,
 	char *val = strchr(opt, '=');
 	uint64_t n;
 
+	if (!strcmp(opt, "ro")) {
+		d->readonly = true;
+		return 0;
+	}
 	if (!val)
 		return failmsg(err, errlen, "device option '%s': expected "
 			       "KEY=VALUE", opt);
@@ -213,9 +218,16 @@ static int parse_device_option(struct device_spec *d, char *opt,
 				       "not an octal permission", d->name,
 				       val);
 		d->mode = (mode_t)m;
+	} else if (!strcmp(opt, "cache")) {
+		if (strcmp(val, "writethrough") && strcmp(val, "writeback"))
+			return failmsg(err, errlen, "device %s: cache '%s': "
+				       "expected writethrough or writeback",
+				       d->name, val);
+		d->writeback = !strcmp(val, "writeback");
 	} else {
 		return failmsg(err, errlen, "device %s: unknown option '%s' "
-			       "(known: offset, size, owner, group, mode)",
+			       "(known: offset, size, owner, group, mode, "
+			       "cache, ro)",
 			       d->name, opt);
 	}
 	return 0;

@@ -296,7 +296,8 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 	void *buf;
 	int err;
 
-	err = engine_requester(who, &c);
+	err = rq->cmd == AU_WRITE && f->dev->readonly ? EROFS
+						      : engine_requester(who, &c);
 	if (!err)
 		err = rules_check_request(rq, &c->region, &target);
 	if (!err && c->nreq >= engine_tun.naioreqpp)

@@ -44,8 +44,13 @@ int engine_requester(const struct requester *who, struct caller **c)
 
 struct aio_file *engine_open(struct device *dev, int open_flags)
 {
-	struct aio_file *f = calloc(1, sizeof(*f));
+	struct aio_file *f;
 
+	if (dev->readonly && (open_flags & O_ACCMODE) != O_RDONLY) {
+		errno = EROFS;
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
 	if (!f) {
 		errno = ENOMEM;
 		return NULL;

@@ -259,6 +259,10 @@ void engine_pio(struct aio_file *f, struct engine_call *call,
 {
 	struct pio_client cl = { who->tid, who->uid, addr };
 
+	if (write && f->dev->readonly) {
+		call->done(call, EROFS, NULL, 0);
+		return;
+	}
 	if (write ? !f->writable : !f->readable) {
 		call->done(call, EBADF, NULL, 0);
 		return;

@@ -7,7 +7,9 @@
  * 0600).  ioctls stay restricted, so the kernel copies the _IOC-sized
  * argument in one round trip.  CUSE has no flush and ignores file offsets:
  * close() waits in release, read() and write() use the engine's position.
- * Every operation on an open file goes to glue.c.
+ * A stale /dev/NAME that no CUSE device serves is removed first; a
+ * read-only device's node loses its write bits.  Every operation on an
+ * open file goes to glue.c.
  */
 #include "glue.h"
 
@@ -85,6 +87,35 @@ static const struct cuse_lowlevel_ops ops = {
 	.ioctl = op_ioctl,
 };
 
+/* A /dev/NAME that no CUSE device stands behind (left by an aiod that
+ * died before devtmpfs caught up, or made by hand) is removed; one that a
+ * live CUSE device owns refuses the start. */
+static int clear_stale_node(const char *name, char *err, size_t errlen)
+{
+	char node[300], sys[320];
+	struct stat st;
+
+	snprintf(node, sizeof(node), "/dev/%s", name);
+	if (lstat(node, &st))
+		return 0;
+	snprintf(sys, sizeof(sys), "/sys/class/cuse/%s", name);
+	for (char *p = sys + strlen("/sys/class/cuse/"); *p; p++)
+		if (*p == '/')
+			*p = '!';	/* sysfs's spelling of a '/' */
+	if (access(sys, F_OK) == 0) {
+		snprintf(err, errlen, "%s is served by another CUSE server "
+			 "(another aiod?); stop it first", node);
+		return -1;
+	}
+	if (unlink(node)) {
+		snprintf(err, errlen, "cannot remove the stale %s: %s", node,
+			 strerror(errno));
+		return -1;
+	}
+	log_warn("removed the stale %s, which no CUSE device served", node);
+	return 0;
+}
+
 static int start_one(struct cuse_device *cd, char *err, size_t errlen)
 {
 	char *argv[] = { "aiod", NULL };
@@ -94,6 +125,8 @@ static int start_one(struct cuse_device *cd, char *err, size_t errlen)
 	struct cuse_info ci = { .dev_info_argc = 1, .dev_info_argv = info };
 	int fd;
 
+	if (clear_stale_node(cd->dev->spec.name, err, errlen))
+		return -1;
 	snprintf(devname, sizeof(devname), "DEVNAME=%s", cd->dev->spec.name);
 	fd = open("/dev/cuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -160,7 +193,8 @@ static int prepare_node(struct cuse_device *cd, char *err, size_t errlen)
 			 "device", path);
 		return -1;
 	}
-	if (chown(path, s->owner, s->group) || chmod(path, s->mode)) {
+	if (chown(path, s->owner, s->group) ||
+	    chmod(path, s->mode & (cd->dev->readonly ? ~0222u : ~0u))) {
 		snprintf(err, errlen, "cannot set owner and mode of %s: %s",
 			 path, strerror(errno));
 		return -1;

@@ -2,16 +2,19 @@
  * frontend_fuse.c -- the FUSE front end, for kernels without CUSE: a
  * low-level FUSE mount (allow_other, default_permissions) with one file per
  * device at DIR/NAME, directories for the components of NAME, each file
- * carrying its device's owner, group and mode so the kernel enforces access
- * on open.  Files are direct_io, so reads and writes reach aiod with their
+ * carrying its device's owner, group and mode (no write bits when it is
+ * read-only) so the kernel enforces access on open.  A stale mount of a
+ * dead aiod at DIR is detached first; a live one refuses the start.  Files are direct_io, so reads and writes reach aiod with their
  * offsets; every operation on an open file goes to glue.c.
  */
 #include "glue.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,7 +100,8 @@ static void fill_attr(fuse_ino_t ino, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
 	if (nd->dev) {
-		st->st_mode = S_IFREG | nd->dev->spec.mode;
+		st->st_mode = S_IFREG | (nd->dev->spec.mode &
+					 (nd->dev->readonly ? ~0222u : ~0u));
 		st->st_nlink = 1;
 		st->st_uid = nd->dev->spec.owner;
 		st->st_gid = nd->dev->spec.group;
@@ -265,6 +269,74 @@ static const struct fuse_lowlevel_ops ops = {
 	.ioctl = op_ioctl,
 };
 
+/* Is a FUSE file system of aiod's mounted at path (a canonical path)? */
+static bool aiod_mounted_at(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char mnt[2048], fstype[64], source[64], *dash, *o = mnt;
+
+		dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %2047s", mnt) != 1 ||
+		    sscanf(dash, " - %63s %63s", fstype, source) != 2)
+			continue;
+		for (const char *i = mnt; *i; o++) {	/* \040 and the like */
+			unsigned c;
+
+			if (i[0] == '\\' && sscanf(i + 1, "%3o", &c) == 1) {
+				*o = (char)c;
+				i += 4;
+			} else {
+				*o = *i++;
+			}
+		}
+		*o = '\0';
+		found = !strcmp(mnt, path) && !strcmp(fstype, "fuse.aiod") &&
+			!strcmp(source, "aiod");
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* A mount of a dead aiod (its connection gone: ENOTCONN) is detached; one
+ * a live aiod serves refuses the start. */
+static int clear_stale_mount(const char *where, char *err, size_t errlen)
+{
+	/* Opening the directory asks its server; stat may answer from the
+	 * attribute cache even when the server is gone. */
+	int fd = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *real;
+	bool live;
+
+	if (fd >= 0) {
+		close(fd);
+		real = realpath(where, NULL);
+		live = real && aiod_mounted_at(real);
+		free(real);
+		if (live) {
+			snprintf(err, errlen, "%s is served by another aiod; "
+				 "stop it first or give another --fuse DIR",
+				 where);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOTCONN)
+		return 0;	/* mkdir below says what is wrong */
+	if (umount2(where, MNT_DETACH)) {
+		snprintf(err, errlen, "cannot detach the stale FUSE mount at "
+			 "%s: %s", where, strerror(errno));
+		return -1;
+	}
+	log_warn("detached the stale FUSE mount at %s left by an aiod that "
+		 "died", where);
+	return 0;
+}
+
 static int fusefe_start(struct device *devs, size_t n, const char *where,
 		      char *err, size_t errlen)
 {
@@ -280,6 +352,8 @@ static int fusefe_start(struct device *devs, size_t n, const char *where,
 					"another" : strerror(rc));
 		return -1;
 	}
+	if (clear_stale_mount(where, err, errlen))
+		return -1;
 	if (mkdir(where, 0755) == 0)
 		created_mountpoint = true;
 	else if (errno != EEXIST) {

@@ -37,12 +37,15 @@ static const char usage_text[] =
 "  -c, --config FILE    read tunables and devices from FILE\n"
 "      --fuse DIR       serve devices as files under DIR (FUSE) instead\n"
 "                       of CUSE character devices under /dev\n"
-"      --pidfile FILE   write the daemon's pid to FILE\n"
+"      --pidfile FILE   lock FILE (one aiod per pid file) and write the\n"
+"                       daemon's pid to it\n"
 "  -o TUNABLE=VALUE     set NAIOPROC, NAIOREQ, NAIOREQPP, NAIOBUF or\n"
 "                       NAIOLOCKTBL (overrides the config file)\n"
 "      --device SPEC    NAME=PATH[,offset=BYTES][,size=BYTES][,owner=USER]\n"
-"                       [,group=GROUP][,mode=OCTAL]: serve PATH (a block\n"
-"                       device or image file, or a slice of it) as NAME\n"
+"                       [,group=GROUP][,mode=OCTAL][,ro]\n"
+"                       [,cache=writethrough|writeback]: serve PATH (a\n"
+"                       block device or image file, or a slice of it) as\n"
+"                       NAME\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
 "\n"
@@ -67,6 +70,7 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+	pidfile_remove();
 	exit(1);
 }
 
@@ -206,17 +210,6 @@ static void raise_fd_limit(const struct config *cfg)
 			 strerror(errno));
 }
 
-static int write_pidfile(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "we");
-
-	if (f && fprintf(f, "%d\n", (int)getpid()) >= 0 && fclose(f) == 0)
-		return 0;
-	snprintf(err, errlen, "cannot write pid file %s: %s", path,
-		 strerror(errno));
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -237,6 +230,8 @@ int main(int argc, char **argv)
 		    "'modprobe cuse'), or serve the devices as files with "
 		    "--fuse DIR");
 
+	if (o.pidfile && pidfile_claim(o.pidfile, err, sizeof(err)))
+		die("%s", err);
 	devs = calloc(cfg.ndevices, sizeof(*devs));
 	if (!devs)
 		die("out of memory");
@@ -289,7 +284,7 @@ int main(int argc, char **argv)
 		}
 		loop_run_once(100, engine_start_accepted);
 	}
-	if (rc == 1 && o.pidfile && write_pidfile(o.pidfile, err, sizeof(err)))
+	if (rc == 1 && o.pidfile && pidfile_write(err, sizeof(err)))
 		rc = -1;
 	if (rc != 1) {
 		fe->stop();
@@ -338,8 +333,7 @@ int main(int argc, char **argv)
 	config_free(&cfg);
 	free(o.tunables);
 	free(o.devices);
-	if (o.pidfile)
-		unlink(o.pidfile);
+	pidfile_remove();
 	log_info("stopped");
 	return 0;
 }

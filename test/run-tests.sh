@@ -80,7 +80,7 @@ start_aiod() {	# aiod arguments: devices and tunables
 	aiod_pid=$!
 	# The pid file appears once every device is ready.
 	i=0
-	while [ ! -f "$work/aiod.pid" ]; do
+	while [ ! -s "$work/aiod.pid" ]; do
 		if ! alive "$aiod_pid"; then
 			wait "$aiod_pid"
 			echo "aiod exited (status $?) before its devices were ready"
@@ -268,8 +268,87 @@ truncate -s 8M "$work/short.img"	# blocks from 16384 on now fail
 "$B/aioconform" --no-skip -E 20000 -t data_device_error_in_iostatus \
 	"$mnt/rdsk/short"
 result "a read past the shrunken image reports an error" $?
+grep -q "device rdsk/short: read of 4096 bytes at block 20000 failed" \
+	"$aiod_log"
+result "the failed read is logged with device, block, size and error" $?
 stop_aiod
 result "aiod stops on SIGTERM and unmounts" $?
+
+stage "issue 10: data safety"
+fd_flags() {	# PID PATH: the octal open flags of PID's fd on PATH
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = "$2" ] || continue
+		sed -n 's/^flags:[[:space:]]*//p' "/proc/$1/fdinfo/${f##*/}"
+		return
+	done
+}
+has_dsync() { [ $(( 0$1 & 010000 )) -ne 0 ]; }	# O_DSYNC
+second() {	# NAME ARGS: another aiod must refuse with one line
+	"$B/aiod" -f "$@" >"$work/second.out" 2>&1
+	rc=$?
+	sed 's/^/  second aiod: /' "$work/second.out"
+	[ $rc -ne 0 ] && [ "$(wc -l <"$work/second.out")" -eq 1 ]
+}
+dd if=/dev/zero of="$work/safe.img" bs=1M count=16 status=none
+start_aiod --device "rdsk/safe=$work/safe.img,mode=0666" \
+	--device "rdsk/safe2=$work/safe.img,offset=8M,mode=0666"
+result "aiod starts with two slices of one image (one open)" $?
+flags=$(fd_flags "$aiod_pid" "$work/safe.img")
+echo "backing fd flags: $flags"
+[ -n "$flags" ] && has_dsync "$flags" &&
+	[ "$(ls -l /proc/"$aiod_pid"/fd | grep -c "$work/safe.img")" -eq 1 ]
+result "durable by default: the backing is open O_DSYNC, once" $?
+second --fuse "$work/mnt2" --device "x=$work/safe.img"
+result "a second aiod on the same image is refused" $?
+dd if=/dev/zero of="$work/other.img" bs=1M count=4 status=none
+second --fuse "$work/mnt2" --pidfile "$work/aiod.pid" \
+	--device "x=$work/other.img" &&
+	[ "$(cat "$work/aiod.pid")" = "$aiod_pid" ]
+result "a second aiod with the same pid file is refused; the file stays" $?
+second --fuse "$mnt" --device "x=$work/other.img" && mountpoint -q "$mnt" &&
+	[ -e "$mnt/rdsk/safe" ]
+result "a second aiod on the same mount point is refused" $?
+kill -KILL "$aiod_pid"
+wait "$aiod_pid" 2>/dev/null
+aiod_pid=""
+rm -f "$work/aiod.pid"
+start_aiod --device "rdsk/safe=$work/safe.img,cache=writeback,mode=0666" &&
+	grep -q "detached the stale FUSE mount" "$aiod_log" &&
+	[ -e "$mnt/rdsk/safe" ]
+result "after kill -9 a new aiod detaches the stale mount and serves" $?
+flags=$(fd_flags "$aiod_pid" "$work/safe.img")
+echo "backing fd flags: $flags"
+[ -n "$flags" ] && ! has_dsync "$flags"
+result "cache=writeback: the backing is open without O_DSYNC" $?
+stop_aiod
+result "aiod stops on SIGTERM and unmounts" $?
+start_aiod --device "rdsk/ro=$work/safe.img,ro,mode=0666" &&
+	ls -l "$mnt/rdsk/ro" && [ "$(stat -c %a "$mnt/rdsk/ro")" = 444 ]
+result "ro: the device file has no write bits" $?
+"$B/aioconform" --no-skip -r -t safety_ro_writes_erofs "$mnt/rdsk/ro"
+result "ro: opens for writing, AU_WRITE and AIOC_PWRITE get EROFS" $?
+stop_aiod
+result "aiod stops on SIGTERM and unmounts" $?
+if [ -n "$loop" ] && rol=$(losetup -r -f --show "$work/other.img"); then
+	start_aiod --device "rdsk/rol=$rol,mode=0666" &&
+		grep -q "is read-only; serving it read-only" "$aiod_log" &&
+		"$B/aioconform" --no-skip -r -t safety_ro_writes_erofs \
+			"$mnt/rdsk/rol"
+	result "a read-only loop device (losetup -r) is served read-only" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+	losetup -d "$rol"
+	extl=$(losetup -f --show "$work/other.img") &&
+		mkfs.ext4 -q -F "$extl" && mkdir -p "$work/ext" &&
+		mount "$extl" "$work/ext" &&
+		second --fuse "$work/mnt2" --device "x=$extl" &&
+		grep -q "mounted at $work/ext" "$work/second.out"
+	result "a block device mounted as ext4 is refused, naming the mount" $?
+	umount "$work/ext" 2>/dev/null
+	[ -n "$extl" ] && losetup -d "$extl"
+else
+	skip "read-only loop device and mounted ext4" "no loop devices here"
+fi
 
 # With B=$san_b (make check SAN=1) every stage above ran that aiod.
 if [ "$B" != "$san_b" ]; then
@@ -321,10 +400,10 @@ attack_aiod_start() {
 		2>>"$alog" &
 	apid=$!
 	i=0
-	while [ ! -f "$work/aiod.pid" ] && [ $i -lt 100 ]; do
+	while [ ! -s "$work/aiod.pid" ] && [ $i -lt 100 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
-	[ -f "$work/aiod.pid" ] || return 1
+	[ -s "$work/aiod.pid" ] || return 1
 	# aiod's FUSE connection: the minor of the mount's device number
 	dev=$(stat -c %d "$mnt")
 	conn=$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))

@@ -45,6 +45,9 @@ struct conf {
 	long error_block;		/* -E: reads fail here, -1 = none */
 	long delay_ms;			/* -D: each transfer takes at least
 					   this long, 0 = unknown */
+	bool readonly;			/* -r: DEVICE is served read-only */
+	long bad_first, bad_count;	/* -R: these blocks fail, count 0 =
+					   none */
 };
 
 extern struct conf conf;
@@ -69,6 +72,8 @@ enum need {
 	NEED_ALLOWANCE = 1u << 12,	/* not root, 4 pages <= -L <= 1M */
 	NEED_ERROR_BLOCK = 1u << 13,	/* -E */
 	NEED_DELAY = 1u << 14,		/* -D */
+	NEED_READONLY = 1u << 15,	/* -r */
+	NEED_BAD_RANGE = 1u << 16,	/* -R */
 };
 
 struct ctest {
@@ -87,7 +92,8 @@ struct cgroup {
 #define CTEST_END		{ NULL, NULL, 0 }
 
 extern const struct cgroup group_mlock, group_request, group_status,
-	group_data, group_posio, group_life, group_limits, group_perm;
+	group_data, group_posio, group_life, group_limits, group_perm,
+	group_safety;
 
 /* ---- helpers (util.c) ---------------------------------------------- */
 

@@ -19,7 +19,7 @@
 struct conf conf = { .allowance = -1, .error_block = -1 };
 
 static const struct cgroup *const groups[] = {
-	&group_mlock, &group_request, &group_status, &group_data,
+	&group_mlock, &group_request, &group_status, &group_data, &group_safety,
 	&group_posio, &group_life, &group_limits, &group_perm,
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
@@ -46,6 +46,9 @@ static void usage(FILE *f)
 "  -E BLOCK         a block of DEVICE whose reads fail (device errors)\n"
 "  -L BYTES         this user's memory-lock allowance as loaded into the\n"
 "                   daemon by aiolkinit (permission tests; 0: none)\n"
+"  -r               DEVICE is served read-only (ro): writes get EROFS;\n"
+"                   only the read-only tests use it\n"
+"  -R FIRST:COUNT   blocks FIRST..FIRST+COUNT-1 of DEVICE fail (EIO)\n"
 "  -D MS            DEVICE delays each transfer by at least MS milliseconds\n"
 "                   (tests that tell not blocking from waiting)\n"
 "  -w SECONDS       how long to wait for a completion (default 10)\n"
@@ -153,6 +156,12 @@ static const char *missing(const struct ctest *t)
 		return "positional I/O tests are off (-P)";
 	if ((n & NEED_LIMITS) && (conf.naioreqpp == 0 || conf.naioreq == 0))
 		return "needs -p NAIOREQPP and -q NAIOREQ";
+	if ((n & NEED_READONLY) && !conf.readonly)
+		return "needs -r (DEVICE served read-only)";
+	if ((n & NEED_BAD_RANGE) && conf.bad_count == 0)
+		return "needs -R (DEVICE's bad blocks)";
+	if (!(n & NEED_READONLY) && conf.readonly)
+		return "writes, and -r says DEVICE is read-only";
 	if ((n & NEED_DELAY) && conf.delay_ms == 0)
 		return "needs -D (a device that delays each transfer)";
 	return NULL;
@@ -174,7 +183,7 @@ static bool selected(const struct cgroup *g, const struct ctest *t,
 
 static void check_device(const char *path, uint64_t size, const char *what)
 {
-	int fd = open(path, O_RDWR);
+	int fd = open(path, conf.readonly ? O_RDONLY : O_RDWR);
 
 	if (fd < 0) {
 		fprintf(stderr, "aioconform: cannot open %s %s: %s\n", what,
@@ -205,7 +214,7 @@ int main(int argc, char **argv)
 
 	if (only == NULL || used == NULL)
 		die("%s", "out of memory");
-	while ((c = getopt_long(argc, argv, "hlPs:S:b:B:p:q:t:w:L:E:D:",
+	while ((c = getopt_long(argc, argv, "hlPrs:S:b:B:p:q:t:w:L:E:D:R:",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -247,6 +256,21 @@ int main(int argc, char **argv)
 		case 'E':
 			conf.error_block = (long)parse_u64(optarg, "-E");
 			break;
+		case 'r':
+			conf.readonly = true;
+			break;
+		case 'R': {
+			char *colon = strchr(optarg, ':');
+
+			if (!colon)
+				die("-R %s: expected FIRST:COUNT", optarg);
+			*colon = '\0';
+			conf.bad_first = (long)parse_u64(optarg, "-R");
+			conf.bad_count = (long)parse_u64(colon + 1, "-R");
+			if (conf.bad_count <= 0)
+				die("%s", "-R needs a COUNT above 0");
+			break;
+		}
 		case 'D':
 			conf.delay_ms = (long)parse_u64(optarg, "-D");
 			if (conf.delay_ms <= 0)

@@ -1,16 +1,18 @@
 /*
  * dmcreate.c -- the VM test's stand-in for `dmsetup create`, which the
  * initramfs lacks (Debian's dmsetup is dynamically linked): creates one
- * device-mapper device with a one-target table and activates it, with the
+ * device-mapper device with a table of one or more targets (separated by
+ * "--", e.g. linear and error segments mixed) and activates it, with the
  * three ioctls of <linux/dm-ioctl.h> on /dev/mapper/control (DM_DEV_CREATE,
  * DM_TABLE_LOAD, DM_DEV_SUSPEND without the suspend flag, i.e. resume), and
  * prints the device's node, /dev/dm-MINOR.  Usage:
- *   dmcreate NAME START LENGTH TARGET ARGS
+ *   dmcreate NAME START LENGTH TARGET ARGS [-- START LENGTH TARGET ARGS]...
  * e.g. dmcreate slow 0 32768 delay /dev/loop1 0 500
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/dm-ioctl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,15 +43,13 @@ static void dm(int ctl, unsigned long cmd, const char *name, const char *what)
 
 int main(int argc, char **argv)
 {
-	struct dm_target_spec *spec = (void *)(buf.bytes +
-					       sizeof(struct dm_ioctl));
-	char *params = (char *)(spec + 1);
-	size_t room = sizeof(buf) - (size_t)(params - buf.bytes), used = 0;
-	int ctl;
+	char *at = buf.bytes + sizeof(struct dm_ioctl);
+	unsigned targets = 0;
+	int ctl, i = 2;
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: dmcreate NAME START LENGTH TARGET "
-			"ARGS...\n");
+			"ARGS... [-- START LENGTH TARGET ARGS...]...\n");
 		return 2;
 	}
 	ctl = open("/dev/mapper/control", O_RDWR);
@@ -61,22 +61,40 @@ int main(int argc, char **argv)
 	memset(&buf, 0, sizeof(buf));
 	dm(ctl, DM_DEV_CREATE, argv[1], "creating");
 	dev_t dev = (dev_t)buf.io.dev;
-
 	memset(&buf, 0, sizeof(buf));
-	buf.io.target_count = 1;
-	spec->sector_start = strtoull(argv[2], NULL, 0);
-	spec->length = strtoull(argv[3], NULL, 0);
-	snprintf(spec->target_type, sizeof(spec->target_type), "%s", argv[4]);
-	for (int i = 5; i < argc; i++) {
-		int n = snprintf(params + used, room - used, "%s%s",
-				 i > 5 ? " " : "", argv[i]);
+	while (i < argc) {
+		struct dm_target_spec *spec = (void *)at;
+		char *params = (char *)(spec + 1);
+		size_t room = sizeof(buf) - (size_t)(params - buf.bytes);
+		size_t used = 0, len;
 
-		if (n < 0 || (size_t)n >= room - used) {
-			fprintf(stderr, "dmcreate: the table is too long\n");
+		if (argc - i < 3 || (size_t)(params - buf.bytes) >= sizeof(buf)) {
+			fprintf(stderr, "dmcreate: a target needs START "
+				"LENGTH TARGET\n");
 			return 2;
 		}
-		used += (size_t)n;
+		spec->sector_start = strtoull(argv[i], NULL, 0);
+		spec->length = strtoull(argv[i + 1], NULL, 0);
+		snprintf(spec->target_type, sizeof(spec->target_type), "%s",
+			 argv[i + 2]);
+		for (i += 3; i < argc && strcmp(argv[i], "--"); i++) {
+			int n = snprintf(params + used, room - used, "%s%s",
+					 used ? " " : "", argv[i]);
+
+			if (n < 0 || (size_t)n >= room - used) {
+				fprintf(stderr, "dmcreate: the table is too "
+					"long\n");
+				return 2;
+			}
+			used += (size_t)n;
+		}
+		i += i < argc;		/* the "--" */
+		len = (sizeof(*spec) + used + 1 + 7) & ~(size_t)7;
+		spec->next = (uint32_t)len;
+		at += len;
+		targets++;
 	}
+	buf.io.target_count = targets;
 	dm(ctl, DM_TABLE_LOAD, argv[1], "loading the table of");
 	memset(&buf, 0, sizeof(buf));
 	dm(ctl, DM_DEV_SUSPEND, argv[1], "activating");

@@ -17,7 +17,10 @@
 # with it by an SCO path through the device map, and the sample program;
 # stops aiod with SIGTERM and checks it exits 0 and removes its nodes; then
 # restarts it on the FUSE front end at /mnt/aio and runs the 32-bit suite,
-# the slow-device tests and scodb there.  Every stage prints a `=== VM
+# the slow-device tests and scodb there; last, serves a device-mapper
+# table of linear and error segments and checks that exactly the requests
+# on the bad blocks get EIO, that each is logged and that aiod carries on.
+# Every stage prints a `=== VM
 # stage` header and a `--- NAME: ok` or `--- NAME: FAILED` line; the
 # script exits 1 if any stage failed.  Set VM_DEBUG=1 (VM_APPEND=
 # "VM_DEBUG=1" for run-vm.sh) to always print aiod's log.
@@ -338,6 +341,32 @@ if [ $fuse_up -eq 0 ]; then
 	result "aiod stops (FUSE)" $rc
 	[ $rc -eq 0 ] || show_log
 fi
+stage "device errors: a dm table of linear and error segments (blocks 20480-20495 fail)"
+bad_up=1
+if built dmcreate && dd if=/dev/zero of=/tmp/bad.img bs=1M count=16 2>/dev/null &&
+	bad_loop=$(losetup -f) && losetup "$bad_loop" /tmp/bad.img &&
+	bad_dev=$(dmcreate bad 0 20480 linear "$bad_loop" 0 -- \
+		20480 16 error -- 20496 12272 linear "$bad_loop" 20496); then
+	n=50
+	while [ ! -b "$bad_dev" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	mkdir -p /tmp/badmnt
+	start_aiod aiod-bad --fuse /tmp/badmnt --device "rdsk/bad=$bad_dev,mode=0666"
+	wait_for /tmp/badmnt/rdsk/bad 20 && bad_up=0
+fi
+result "aiod starts on the device with bad blocks" $bad_up
+if [ $bad_up -eq 0 ]; then
+	run "bad blocks: exactly the requests on them get EIO, other data intact" \
+		aioconform --no-skip -R 20480:16 -t safety_bad_blocks_exact \
+		-t data_write_read_back /tmp/badmnt/rdsk/bad
+	grep "device rdsk/bad: .* at block 204[0-9]* failed: Input/output error" \
+		"$aiod_log" | head -n 3 | grep -q .
+	result "each failed transfer is logged with device, block, size and errno" $?
+	alive "$aiod_pid"
+	result "aiod stays up after the device errors" $?
+	stop_aiod
+	result "aiod stops (bad blocks)" $?
+fi
+
 [ "${VM_DEBUG:-0}" != 1 ] || show_log
 
 stage "summary"
