@@ -107,8 +107,9 @@ static void retire(struct caller *c)
 
 static void caller_exited(struct loop_source *src)
 {
-	retire((struct caller *)((char *)src -
-				 offsetof(struct caller, exit_watch)));
+	caller_image_ended((struct caller *)((char *)src -
+					     offsetof(struct caller,
+						      exit_watch)));
 }
 
 /* Reading memfd's address space would block while the client holds its

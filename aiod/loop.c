@@ -13,6 +13,13 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+/* The events of the batch being dispatched: a source removed meanwhile
+ * (a caller retired by a request served earlier in the batch, say) is
+ * struck from the rest, so its ready() never runs on freed memory. */
+#define BATCH 32
+static struct epoll_event batch[BATCH];
+static int batch_len, batch_next;
+
 static int epfd = -1;
 
 int loop_init(void)
@@ -33,20 +40,24 @@ int loop_add(struct loop_source *src)
 void loop_remove(struct loop_source *src)
 {
 	epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL);
+	for (int i = batch_next; i < batch_len; i++)
+		if (batch[i].data.ptr == src)
+			batch[i].data.ptr = NULL;
 }
 
 int loop_run_once(int timeout_ms, void (*after)(void))
 {
-	struct epoll_event ev[32];
-	int n = epoll_wait(epfd, ev, 32, timeout_ms);
+	int n = epoll_wait(epfd, batch, BATCH, timeout_ms);
 
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
-	for (int i = 0; i < n; i++) {
-		struct loop_source *src = ev[i].data.ptr;
+	for (batch_len = n, batch_next = 0; batch_next < batch_len;) {
+		struct loop_source *src = batch[batch_next++].data.ptr;
 
-		src->ready(src);
+		if (src)
+			src->ready(src);
 	}
+	batch_len = batch_next = 0;
 	after();
 	return 0;
 }
