@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,10 +135,11 @@ static void build_config(const struct options *o, struct config *cfg)
 }
 
 /* Without -f: fork; the parent waits for the child's word that every
- * device is ready and exits 0, or 1 if the child fails first. */
+ * device is ready and exits 0, or, if the child ends first (its reason
+ * already on standard error), with the child's exit status. */
 static int detach(void)
 {
-	int pipefd[2];
+	int pipefd[2], status;
 	char ok;
 	pid_t pid;
 
@@ -148,11 +150,21 @@ static int detach(void)
 		die("fork: %s", strerror(errno));
 	if (pid > 0) {
 		close(pipefd[1]);
-		exit(read(pipefd[0], &ok, 1) == 1 ? 0 : 1);
+		if (read(pipefd[0], &ok, 1) == 1)
+			exit(0);
+		if (waitpid(pid, &status, 0) < 0)
+			die("waitpid: %s", strerror(errno));
+		if (WIFEXITED(status))
+			exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : 1);
+		die("the daemon was killed by signal %d (%s) before its "
+		    "devices were ready", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
 	}
 	close(pipefd[0]);
 	if (setsid() < 0)
 		die("setsid: %s", strerror(errno));
+	if (chdir("/"))
+		die("chdir /: %s", strerror(errno));
 	return pipefd[1];
 }
 
@@ -208,7 +220,9 @@ static void raise_fd_limit(const struct config *cfg)
 
 static int write_pidfile(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "we");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		      O_CLOEXEC, 0644);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 
 	if (f && fprintf(f, "%d\n", (int)getpid()) >= 0 && fclose(f) == 0)
 		return 0;
@@ -229,6 +243,12 @@ int main(int argc, char **argv)
 	int ready_fd = -1, rc;
 	time_t deadline, started;
 
+	/* 0-2 open before anything else is, so that no device, /dev/cuse
+	 * or socket becomes one and is replaced by /dev/null on detaching. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			return 1;	/* no stderr to say so on */
 	parse_options(argc, argv, &o);
 	build_config(&o, &cfg);
 	fe = o.fuse_dir ? &fusefe_frontend : &cusefe_frontend;
