@@ -40,9 +40,9 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
-aiod_SRCS       = aiod/main.c $(AIOD_LIB_SRCS)
-aiod_LIBS       = -laio $(FUSE_LIBS) -pthread
-aiod_STATIC_LIBS = -laio $(FUSE_STATIC_LIBS)
+aiod_SRCS       = aiod/main.c aiod/privs.c $(AIOD_LIB_SRCS)
+aiod_LIBS       = -laio -lseccomp $(FUSE_LIBS) -pthread
+aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
                   common/failmsg.c
 aioinfo_SRCS    = aioinfo/aioinfo.c

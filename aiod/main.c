@@ -30,7 +30,7 @@
 #define DRAIN_MEMORY_SECONDS 2
 
 static const char usage_text[] =
-"Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE]\n"
+"Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE] [--no-seccomp]\n"
 "            [-o TUNABLE=VALUE]... [--device SPEC]...\n"
 "Serve SCO aio(M) raw-disk asynchronous I/O on Linux partitions.\n"
 "\n"
@@ -39,6 +39,8 @@ static const char usage_text[] =
 "      --fuse DIR       serve devices as files under DIR (FUSE) instead\n"
 "                       of CUSE character devices under /dev\n"
 "      --pidfile FILE   write the daemon's pid to FILE\n"
+"      --no-seccomp     do not confine aiod to its system-call allow-list\n"
+"                       (for debugging; see PRIVILEGES in aiod(8))\n"
 "  -o TUNABLE=VALUE     set NAIOPROC, NAIOREQ, NAIOREQPP, NAIOBUF or\n"
 "                       NAIOLOCKTBL (overrides the config file)\n"
 "      --device SPEC    NAME=PATH[,offset=BYTES][,size=BYTES][,owner=USER]\n"
@@ -50,7 +52,7 @@ static const char usage_text[] =
 "See aiod(8) and aio(4).\n";
 
 struct options {
-	bool foreground;
+	bool foreground, no_seccomp;
 	const char *config_file, *fuse_dir, *pidfile;
 	const char **tunables, **devices;
 	size_t ntunables, ndevices;
@@ -83,13 +85,14 @@ static void push(const char ***list, size_t *n, const char *item)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE };
+	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE, OPT_NO_SECCOMP };
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "fuse", required_argument, NULL, OPT_FUSE },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -104,6 +107,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_FUSE: o->fuse_dir = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case OPT_DEVICE: push(&o->devices, &o->ndevices, optarg); break;
+		case OPT_NO_SECCOMP: o->no_seccomp = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': puts("aiod (scoaio) " SCOAIO_VERSION); exit(0);
 		default: fputs(usage_text, stderr); exit(2);
@@ -310,6 +314,9 @@ int main(int argc, char **argv)
 		loop_run_once(100, engine_start_accepted);
 	}
 	if (rc == 1 && o.pidfile && write_pidfile(o.pidfile, err, sizeof(err)))
+		rc = -1;
+	if (rc == 1 && privs_drop(o.fuse_dir != NULL, !o.no_seccomp,
+				  ready_fd >= 0, err, sizeof(err)))
 		rc = -1;
 	if (rc != 1) {
 		fe->stop();
