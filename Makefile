@@ -63,11 +63,13 @@ aioattack_SRCS  = test/attack/aioattack.c
 aiovictim_SRCS  = test/attack/aiovictim.c
 aiostallfs_SRCS = test/attack/aiostallfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
+# Positional calls on other drivers, for libasync under strace.
+aioprobe_SRCS   = test/libasync/aioprobe.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
-           dmcreate aioattack aiovictim aiostallfs
+           dmcreate aioattack aiovictim aiostallfs aioprobe
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
@@ -93,13 +95,18 @@ $(B)/pic/%.o: %.c
 $(B)/pic32/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
-$(B)/libasync.so: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS))
-	$(CC) -shared -Wl,-soname,libasync.so.1 $(LDFLAGS) $^ -o $@
+# Exports only the interposed functions (libasync/libasync.map).
+LIBASYNC_LDFLAGS = -shared -Wl,-soname,libasync.so.1 \
+                   -Wl,--version-script=libasync/libasync.map
+$(B)/libasync.so: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS)) \
+                  libasync/libasync.map
+	$(CC) $(LIBASYNC_LDFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@
 $(B)/libasync.a: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS))
 	rm -f $@ && ar rcs $@ $^
-$(B)/lib32/libasync.so: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
+$(B)/lib32/libasync.so: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS)) \
+                        libasync/libasync.map
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -shared -Wl,-soname,libasync.so.1 $^ -o $@
+	$(CC) -m32 $(LIBASYNC_LDFLAGS) $(filter %.o,$^) -o $@
 $(B)/lib32/libasync.a: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
