@@ -79,7 +79,18 @@ LIBASYNC_PROGRAMS = aioconform scodb
 LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
            $(B)/lib32/libasync.a
 
-.PHONY: all deps check static demo bench install clean
+# libFuzzer targets (clang), each with the sources it exercises.
+FUZZ_CC      = clang
+FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_TARGETS = abi config memlock devmap
+fuzz_abi_SRCS     = aiod/abi.c aiod/rules.c
+fuzz_config_SRCS  = aiod/config.c common/failmsg.c
+fuzz_memlock_SRCS = aiolkinit/memlock_conf.c common/failmsg.c
+fuzz_devmap_SRCS  = libasync/devmap.c
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps check static demo bench install clean fuzz fuzz-build
 all: $(addprefix $(B)/,$(PROGRAMS)) $(LIBASYNC)
 
 $(B)/obj/%.o: %.c
@@ -144,15 +155,23 @@ static: $(addprefix $(B)/static/,$(STATIC_PROGRAMS)) \
         $(patsubst %,$(B)/static/%-libasync,$(LIBASYNC_PROGRAMS)) \
         $(patsubst %,$(B)/static/%-libasync32,$(LIBASYNC_PROGRAMS))
 
+$(B)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $$(fuzz_$$*_SRCS)
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) $^ -o $@
+fuzz-build: $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+# Each target for FUZZ_SECONDS; `make check` runs a 10 s pass of each.
+fuzz: deps fuzz-build
+	B=$(B) sh test/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+
 deps:
 	@sh scripts/install-deps.sh
 
 # The suite runs once more against an aiod built with SAN=1.
 check: deps
 ifeq ($(SAN),1)
-	$(MAKE) all
+	$(MAKE) all fuzz-build
 else
-	$(MAKE) all static $(B)/aioconform32 $(B)/aiovictim32
+	$(MAKE) all static fuzz-build $(B)/aioconform32 $(B)/aiovictim32
 	$(MAKE) B=build-san SAN=1 build-san/aiod
 endif
 	B=$(B) sh test/run-tests.sh

@@ -11,8 +11,8 @@
 # thread's capabilities, no_new_privs and seccomp filter, and --no-seccomp;
 # a detached aiod started with 0-2 closed, its working directory, a
 # symlinked pid file; the suite against an aiod built with AddressSanitizer
-# and UBSan (SAN_B, default build-san, when it has one); then the CUSE
-# front end, 32-bit
+# and UBSan (SAN_B, default build-san, when it has one); a short pass of
+# the fuzz targets; then the CUSE front end, 32-bit
 # clients and a slow device in a qemu VM.  aiod runs in the foreground
 # (-f) in the background, its log in $work; a stage that fails shows that
 # log, and a sanitizer report in it fails the stage that stops aiod.  A
@@ -456,6 +456,15 @@ if [ -x "$work/attack/aiovictim32" ]; then
 		attack "attack setuid_exec_cross_user, i386 client" \
 			-x "$work/attack/aiovictim32" -t setuid_exec_cross_user
 	fi
+fi
+
+stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map"
+# A short pass of each libFuzzer target (make fuzz runs longer ones).
+if [ -x "$B/fuzz/fuzz_abi" ]; then
+	B=$B sh test/fuzz/run-fuzz.sh "${FUZZ_CHECK_SECONDS:-10}"
+	result "fuzz targets: no crash, no leak" $?
+else
+	skip "fuzz targets" "not built in $B/fuzz (make fuzz-build)"
 fi
 
 stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
