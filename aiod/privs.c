@@ -206,6 +206,10 @@ static int confine(char *err, size_t errlen)
 			added++;
 		}
 	}
+	/* A call in another ABI (int 0x80, x32) ends the whole process. */
+	if (!rc)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+				      SCMP_ACT_KILL_PROCESS);
 	if (!rc)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!rc)
