@@ -65,11 +65,14 @@ aiostallfs_SRCS = test/attack/aiostallfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
 # Positional calls on other drivers, for libasync under strace.
 aioprobe_SRCS   = test/libasync/aioprobe.c
+# Random requests against a running aiod (also i386, built by make check).
+aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
-           dmcreate aioattack aiovictim aiostallfs aioprobe
+           dmcreate aioattack aiovictim aiostallfs aioprobe \
+           aiolivefuzz
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
@@ -139,6 +142,8 @@ $(B)/%32: $$($$*_SRCS)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ $(CHECK32_LIBS)
 $(B)/aiovictim32: $(aiovictim_SRCS)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
+$(B)/aiolivefuzz32: $(aiolivefuzz_SRCS)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
 $(B)/static/%32: $$($$*_SRCS)
 	@mkdir -p $(B)/static
 	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
@@ -171,7 +176,8 @@ check: deps
 ifeq ($(SAN),1)
 	$(MAKE) all fuzz-build
 else
-	$(MAKE) all static fuzz-build $(B)/aioconform32 $(B)/aiovictim32
+	$(MAKE) all static fuzz-build $(B)/aioconform32 $(B)/aiovictim32 \
+	        $(B)/aiolivefuzz32
 	$(MAKE) B=build-san SAN=1 build-san/aiod
 endif
 	B=$(B) sh test/run-tests.sh

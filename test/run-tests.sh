@@ -11,8 +11,9 @@
 # thread's capabilities, no_new_privs and seccomp filter, and --no-seccomp;
 # a detached aiod started with 0-2 closed, its working directory, a
 # symlinked pid file; the suite against an aiod built with AddressSanitizer
-# and UBSan (SAN_B, default build-san, when it has one); a short pass of
-# the fuzz targets; then the CUSE front end, 32-bit
+# and UBSan (SAN_B, default build-san, when it has one); random requests
+# from a live fuzzer against it; a short pass of the fuzz targets; then
+# the CUSE front end, 32-bit
 # clients and a slow device in a qemu VM.  aiod runs in the foreground
 # (-f) in the background, its log in $work; a stage that fails shows that
 # log, and a sanitizer report in it fails the stage that stops aiod.  A
@@ -380,6 +381,42 @@ if [ "$B" != "$san_b" ]; then
 		     "no $san_b/aiod (make B=$san_b SAN=1 $san_b/aiod)"
 	fi
 fi
+
+stage "live fuzzing: random requests, wild pointers, fork and close storms"
+# aiolivefuzz, 64-bit as root and 32-bit as $user, against the
+# sanitizer-built aiod when there is one (its log must stay clean), with
+# a lock allowance for both; aiod must keep answering and end with the
+# descriptors it started with.
+fuzz_aiod=$aiod
+[ -x "$san_b/aiod" ] && fuzz_aiod=$san_b/aiod
+aiod=$fuzz_aiod
+# shellcheck disable=SC2086
+start_aiod $limits $devices
+result "aiod ($aiod) starts" $?
+printf 'root 65536\n%s 65536\n' "$user" >"$work/fuzz.conf"
+"$B/aiolkinit" -f "$work/fuzz.conf" "$mnt/rroot" >/dev/null
+fds_before=$(ls "/proc/$aiod_pid/fd" | wc -l)
+rss_before=$(sed -n 's/^VmRSS: *//p' "/proc/$aiod_pid/status")
+"$B/aiolivefuzz" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" "$mnt/rdsk/0s1" \
+	"$mnt/rdsk/0s2"
+result "aiolivefuzz, 64-bit, root: aiod still answers" $?
+if [ -x "$B/aiolivefuzz32" ]; then
+	as_user "$B/aiolivefuzz32" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" \
+		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+	result "aiolivefuzz, 32-bit, $user: aiod still answers" $?
+else
+	skip "aiolivefuzz, 32-bit" "no $B/aiolivefuzz32"
+fi
+sleep 1
+fds_after=$(ls "/proc/$aiod_pid/fd" | wc -l)
+rss_after=$(sed -n 's/^VmRSS: *//p' "/proc/$aiod_pid/status")
+echo "aiod: $fds_before descriptors and $rss_before resident before," \
+	"$fds_after and $rss_after after"
+[ "$fds_after" -eq "$fds_before" ]
+result "aiod holds as many descriptors as before" $?
+stop_aiod
+result "aiod stops on SIGTERM, no sanitizer report in its log" $?
+aiod=$B/aiod
 
 stage "issue 15: attacks by $user on root and on another user"
 # Each test of test/attack/aioattack.c against an aiod of its own (some
