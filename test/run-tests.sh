@@ -396,7 +396,7 @@ result "aiod ($aiod) starts" $?
 printf 'root 65536\n%s 65536\n' "$user" >"$work/fuzz.conf"
 "$B/aiolkinit" -f "$work/fuzz.conf" "$mnt/rroot" >/dev/null
 fds_before=$(ls "/proc/$aiod_pid/fd" | wc -l)
-rss_before=$(sed -n 's/^VmRSS: *//p' "/proc/$aiod_pid/status")
+rss_before=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
 "$B/aiolivefuzz" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" "$mnt/rdsk/0s1" \
 	"$mnt/rdsk/0s2"
 result "aiolivefuzz, 64-bit, root: aiod still answers" $?
@@ -409,7 +409,7 @@ else
 fi
 sleep 1
 fds_after=$(ls "/proc/$aiod_pid/fd" | wc -l)
-rss_after=$(sed -n 's/^VmRSS: *//p' "/proc/$aiod_pid/status")
+rss_after=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
 echo "aiod: $fds_before descriptors and $rss_before resident before," \
 	"$fds_after and $rss_after after"
 [ "$fds_after" -eq "$fds_before" ]
