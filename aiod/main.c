@@ -2,9 +2,9 @@
  * main.c -- aiod's command line and life cycle: parse options and the
  * config file, open the partitions, detach (the first process exits 0 only
  * once every device can be opened, non-zero with the reason otherwise),
- * run the event loop, and on SIGTERM, SIGINT or SIGHUP stop taking
- * requests, drain the transfers in flight and remove the devices it
- * created.
+ * give up the privileges serving does not need (privs.c), run the event
+ * loop, and on SIGTERM, SIGINT or SIGHUP stop taking requests, drain the
+ * transfers in flight and remove the devices it created.
  */
 #include "aiod.h"
 
