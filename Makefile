@@ -40,9 +40,9 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
-aiod_SRCS       = aiod/main.c aiod/pidfile.c $(AIOD_LIB_SRCS)
-aiod_LIBS       = -laio $(FUSE_LIBS) -pthread
-aiod_STATIC_LIBS = -laio $(FUSE_STATIC_LIBS)
+aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c $(AIOD_LIB_SRCS)
+aiod_LIBS       = -laio -lseccomp $(FUSE_LIBS) -pthread
+aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
                   common/failmsg.c
 aioinfo_SRCS    = aioinfo/aioinfo.c
@@ -63,11 +63,16 @@ aioattack_SRCS  = test/attack/aioattack.c
 aiovictim_SRCS  = test/attack/aiovictim.c
 aiostallfs_SRCS = test/attack/aiostallfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
+# Positional calls on other drivers, for libasync under strace.
+aioprobe_SRCS   = test/libasync/aioprobe.c
+# Random requests against a running aiod (also i386, built by make check).
+aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
-           dmcreate aioattack aiovictim aiostallfs
+           dmcreate aioattack aiovictim aiostallfs aioprobe \
+           aiolivefuzz
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
@@ -77,7 +82,18 @@ LIBASYNC_PROGRAMS = aioconform scodb
 LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
            $(B)/lib32/libasync.a
 
-.PHONY: all deps check static demo bench install clean
+# libFuzzer targets (clang), each with the sources it exercises.
+FUZZ_CC      = clang
+FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_TARGETS = abi config memlock devmap
+fuzz_abi_SRCS     = aiod/abi.c aiod/rules.c
+fuzz_config_SRCS  = aiod/config.c common/failmsg.c
+fuzz_memlock_SRCS = aiolkinit/memlock_conf.c common/failmsg.c
+fuzz_devmap_SRCS  = libasync/devmap.c
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps check static demo bench install clean fuzz fuzz-build
 all: $(addprefix $(B)/,$(PROGRAMS)) $(LIBASYNC)
 
 $(B)/obj/%.o: %.c
@@ -93,13 +109,18 @@ $(B)/pic/%.o: %.c
 $(B)/pic32/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
-$(B)/libasync.so: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS))
-	$(CC) -shared -Wl,-soname,libasync.so.1 $(LDFLAGS) $^ -o $@
+# Exports only the interposed functions (libasync/libasync.map).
+LIBASYNC_LDFLAGS = -shared -Wl,-soname,libasync.so.1 \
+                   -Wl,--version-script=libasync/libasync.map
+$(B)/libasync.so: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS)) \
+                  libasync/libasync.map
+	$(CC) $(LIBASYNC_LDFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@
 $(B)/libasync.a: $(patsubst %.c,$(B)/pic/%.o,$(libasync_SRCS))
 	rm -f $@ && ar rcs $@ $^
-$(B)/lib32/libasync.so: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
+$(B)/lib32/libasync.so: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS)) \
+                        libasync/libasync.map
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -shared -Wl,-soname,libasync.so.1 $^ -o $@
+	$(CC) -m32 $(LIBASYNC_LDFLAGS) $(filter %.o,$^) -o $@
 $(B)/lib32/libasync.a: $(patsubst %.c,$(B)/pic32/%.o,$(libasync_SRCS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -121,6 +142,8 @@ $(B)/%32: $$($$*_SRCS)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ $(CHECK32_LIBS)
 $(B)/aiovictim32: $(aiovictim_SRCS)
 	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
+$(B)/aiolivefuzz32: $(aiolivefuzz_SRCS)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
 $(B)/static/%32: $$($$*_SRCS)
 	@mkdir -p $(B)/static
 	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
@@ -137,15 +160,24 @@ static: $(addprefix $(B)/static/,$(STATIC_PROGRAMS)) \
         $(patsubst %,$(B)/static/%-libasync,$(LIBASYNC_PROGRAMS)) \
         $(patsubst %,$(B)/static/%-libasync32,$(LIBASYNC_PROGRAMS))
 
+$(B)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $$(fuzz_$$*_SRCS)
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) $^ -o $@
+fuzz-build: $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+# Each target for FUZZ_SECONDS; `make check` runs a 10 s pass of each.
+fuzz: deps fuzz-build
+	B=$(B) sh test/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+
 deps:
 	@sh scripts/install-deps.sh
 
 # The suite runs once more against an aiod built with SAN=1.
 check: deps
 ifeq ($(SAN),1)
-	$(MAKE) all
+	$(MAKE) all fuzz-build
 else
-	$(MAKE) all static $(B)/aioconform32 $(B)/aiovictim32
+	$(MAKE) all static fuzz-build $(B)/aioconform32 $(B)/aiovictim32 \
+	        $(B)/aiolivefuzz32
 	$(MAKE) B=build-san SAN=1 build-san/aiod
 endif
 	B=$(B) sh test/run-tests.sh

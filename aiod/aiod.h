@@ -11,7 +11,8 @@
  * engine_pio.c: plain and positional transfers), admin.c (the admin
  * ioctls), glue.c (libfuse requests to engine calls, shared by the front
  * ends frontend_fuse.c and frontend_cuse.c), loop.c (the event loop),
- * pidfile.c (the locked pid file) and log.c.  Only glue.c and the front
+ * pidfile.c (the locked pid file), privs.c (capabilities and the
+ * system-call filter once serving) and log.c.  Only glue.c and the front
  * ends know libfuse.  This header
  * declares what crosses those boundaries and nothing else.
  *
@@ -449,5 +450,14 @@ void glue_pause_sessions(void);
 /* True once the kernel ended any session (unmounted, device gone). */
 bool glue_session_ended(void);
 void glue_shutdown(void);
+
+/* ---- privs.c ------------------------------------------------------- */
+
+/* In every thread: no_new_privs, only the capabilities aiod(8) lists
+ * (CAP_SYS_ADMIN only for the FUSE front end's unmount), then, unless
+ * seccomp is false, the system-call allow-list; a SIGSYS report goes to
+ * syslog too if detached.  0, or -1 with err set. */
+int privs_drop(bool fuse, bool seccomp, bool detached, char *err,
+	       size_t errlen);
 
 #endif /* AIOD_H */

@@ -2,9 +2,9 @@
  * main.c -- aiod's command line and life cycle: parse options and the
  * config file, open the partitions, detach (the first process exits 0 only
  * once every device can be opened, non-zero with the reason otherwise),
- * run the event loop, and on SIGTERM, SIGINT or SIGHUP stop taking
- * requests, drain the transfers in flight and remove the devices it
- * created.
+ * give up the privileges serving does not need (privs.c), run the event
+ * loop, and on SIGTERM, SIGINT or SIGHUP stop taking requests, drain the
+ * transfers in flight and remove the devices it created.
  */
 #include "aiod.h"
 
@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +30,7 @@
 #define DRAIN_MEMORY_SECONDS 2
 
 static const char usage_text[] =
-"Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE]\n"
+"Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE] [--no-seccomp]\n"
 "            [-o TUNABLE=VALUE]... [--device SPEC]...\n"
 "Serve SCO aio(M) raw-disk asynchronous I/O on Linux partitions.\n"
 "\n"
@@ -39,6 +40,8 @@ static const char usage_text[] =
 "                       of CUSE character devices under /dev\n"
 "      --pidfile FILE   lock FILE (one aiod per pid file) and write the\n"
 "                       daemon's pid to it\n"
+"      --no-seccomp     do not confine aiod to its system-call allow-list\n"
+"                       (for debugging; see PRIVILEGES in aiod(8))\n"
 "  -o TUNABLE=VALUE     set NAIOPROC, NAIOREQ, NAIOREQPP, NAIOBUF or\n"
 "                       NAIOLOCKTBL (overrides the config file)\n"
 "      --device SPEC    NAME=PATH[,offset=BYTES][,size=BYTES][,owner=USER]\n"
@@ -52,7 +55,7 @@ static const char usage_text[] =
 "See aiod(8) and aio(4).\n";
 
 struct options {
-	bool foreground;
+	bool foreground, no_seccomp;
 	const char *config_file, *fuse_dir, *pidfile;
 	const char **tunables, **devices;
 	size_t ntunables, ndevices;
@@ -86,13 +89,14 @@ static void push(const char ***list, size_t *n, const char *item)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE };
+	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE, OPT_NO_SECCOMP };
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "fuse", required_argument, NULL, OPT_FUSE },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -107,6 +111,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_FUSE: o->fuse_dir = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case OPT_DEVICE: push(&o->devices, &o->ndevices, optarg); break;
+		case OPT_NO_SECCOMP: o->no_seccomp = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': puts("aiod (scoaio) " SCOAIO_VERSION); exit(0);
 		default: fputs(usage_text, stderr); exit(2);
@@ -138,10 +143,11 @@ static void build_config(const struct options *o, struct config *cfg)
 }
 
 /* Without -f: fork; the parent waits for the child's word that every
- * device is ready and exits 0, or 1 if the child fails first. */
+ * device is ready and exits 0, or, if the child ends first (its reason
+ * already on standard error), with the child's exit status. */
 static int detach(void)
 {
-	int pipefd[2];
+	int pipefd[2], status;
 	char ok;
 	pid_t pid;
 
@@ -152,11 +158,21 @@ static int detach(void)
 		die("fork: %s", strerror(errno));
 	if (pid > 0) {
 		close(pipefd[1]);
-		exit(read(pipefd[0], &ok, 1) == 1 ? 0 : 1);
+		if (read(pipefd[0], &ok, 1) == 1)
+			exit(0);
+		if (waitpid(pid, &status, 0) < 0)
+			die("waitpid: %s", strerror(errno));
+		if (WIFEXITED(status))
+			exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : 1);
+		die("the daemon was killed by signal %d (%s) before its "
+		    "devices were ready", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
 	}
 	close(pipefd[0]);
 	if (setsid() < 0)
 		die("setsid: %s", strerror(errno));
+	if (chdir("/"))
+		die("chdir /: %s", strerror(errno));
 	return pipefd[1];
 }
 
@@ -222,6 +238,12 @@ int main(int argc, char **argv)
 	int ready_fd = -1, rc;
 	time_t deadline, started;
 
+	/* 0-2 open before anything else is, so that no device, /dev/cuse
+	 * or socket becomes one and is replaced by /dev/null on detaching. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			return 1;	/* no stderr to say so on */
 	parse_options(argc, argv, &o);
 	build_config(&o, &cfg);
 	fe = o.fuse_dir ? &fusefe_frontend : &cusefe_frontend;
@@ -285,6 +307,9 @@ int main(int argc, char **argv)
 		loop_run_once(100, engine_start_accepted);
 	}
 	if (rc == 1 && o.pidfile && pidfile_write(err, sizeof(err)))
+		rc = -1;
+	if (rc == 1 && privs_drop(o.fuse_dir != NULL, !o.no_seccomp,
+				  ready_fd >= 0, err, sizeof(err)))
 		rc = -1;
 	if (rc != 1) {
 		fe->stop();

@@ -36,14 +36,12 @@ static void add(char *sco, char *linux_path)
 	}
 }
 
-static void load_env(void)
+/* "SCO=LINUX" pairs separated by ':' (the environment's form). */
+static void parse_env(char *text)
 {
-	const char *env = secure_getenv("SCOAIO_DEVMAP");
-	char *copy, *entry, *save;
+	char *entry, *save;
 
-	if (!env || !(copy = strdup(env)))
-		return;
-	for (entry = strtok_r(copy, ":", &save); entry;
+	for (entry = strtok_r(text, ":", &save); entry;
 	     entry = strtok_r(NULL, ":", &save)) {
 		char *eq = strchr(entry, '=');
 
@@ -54,21 +52,11 @@ static void load_env(void)
 	}
 }
 
-static void load_file(void)
+/* "SCO LINUX" per line, '#' comments (the file's form). */
+static void parse_file(char *text)
 {
-	static char text[FILE_MAX + 1];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, DEVMAP_FILE,
-			      O_RDONLY | O_CLOEXEC, 0);
-	ssize_t len;
 	char *line, *save;
 
-	if (fd < 0)
-		return;
-	len = (ssize_t)syscall(SYS_read, fd, text, FILE_MAX);
-	syscall(SYS_close, fd);
-	if (len <= 0)
-		return;
-	text[len] = '\0';
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *sco, *linux_path, *fields;
@@ -82,10 +70,30 @@ static void load_file(void)
 	}
 }
 
+void devmap_parse(char *env, char *file)
+{
+	nmap = 0;
+	if (env)
+		parse_env(env);
+	if (file)
+		parse_file(file);
+}
+
 static void load(void)
 {
-	load_env();
-	load_file();
+	static char text[FILE_MAX + 1];
+	const char *env = secure_getenv("SCOAIO_DEVMAP");
+	char *copy = env ? strdup(env) : NULL;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, DEVMAP_FILE,
+			      O_RDONLY | O_CLOEXEC, 0);
+	ssize_t len = 0;
+
+	if (fd >= 0) {
+		len = (ssize_t)syscall(SYS_read, fd, text, FILE_MAX);
+		syscall(SYS_close, fd);
+	}
+	text[len > 0 ? len : 0] = '\0';
+	devmap_parse(copy, text);
 }
 
 const char *devmap_lookup(const char *path)

@@ -21,8 +21,11 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -116,8 +119,27 @@ out:
 	pthread_mutex_unlock(&known_lock);
 }
 
-/* Is fd an aiod CUSE device?  (aiod's FUSE files are regular files, whose
- * offsets the kernel keeps.)  Keeps errno. */
+/* Is the character device rdev a CUSE device?  Its sysfs node's subsystem
+ * is then the class cuse (/sys/dev/char/M:m/subsystem -> .../class/cuse);
+ * no other driver (/dev/null, /dev/zero, a tty, a disk) may ever see
+ * aiod's ioctl numbers, which mean something else to it. */
+static bool is_cuse(dev_t rdev)
+{
+	static const char class[] = "/class/cuse";
+	char path[64], link[256];
+	long n;
+
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/subsystem",
+		 major(rdev), minor(rdev));
+	n = syscall(SYS_readlinkat, AT_FDCWD, path, link, sizeof(link));
+	return n >= (long)sizeof(class) - 1 && n < (long)sizeof(link) &&
+	       memcmp(link + n - (sizeof(class) - 1), class,
+		      sizeof(class) - 1) == 0;
+}
+
+/* Is fd an aiod CUSE device?  Only a CUSE device is asked, by AIOC_IDENT.
+ * (aiod's FUSE files are regular files, whose offsets the kernel keeps:
+ * they go to the kernel untouched.)  Keeps errno. */
 static bool is_aiod(int fd)
 {
 	int saved = errno, answer;
@@ -130,7 +152,8 @@ static bool is_aiod(int fd)
 	}
 	answer = lookup(st.st_rdev);
 	if (answer < 0) {
-		answer = ioctl(fd, AIOC_IDENT, &id) == 0 &&
+		answer = is_cuse(st.st_rdev) &&
+			 ioctl(fd, AIOC_IDENT, &id) == 0 &&
 			 id.magic == AIO_IDENT_MAGIC;
 		remember(st.st_rdev, answer);
 	}

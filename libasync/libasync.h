@@ -11,4 +11,10 @@
 const char *devmap_lookup(const char *path)
 	__attribute__((visibility("hidden")));
 
+/* Replace the map by the entries of env ("SCO=LINUX:...", may be NULL) and
+ * then file (the devmap file's text, may be NULL); both are modified and
+ * must outlive the map.  load() calls it once; test/fuzz/ too. */
+void devmap_parse(char *env, char *file)
+	__attribute__((visibility("hidden")));
+
 #endif

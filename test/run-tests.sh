@@ -6,9 +6,14 @@
 # missing), as root and, with the lock table loaded by aiolkinit, as an
 # unprivileged user; libasync preloaded and linked, and the legacy database
 # example; aioinfo's figures after a known workload; a lock table of the
-# largest size overflowing; a device error on an image-file partition; the
-# suite against an aiod built with AddressSanitizer and UBSan (SAN_B,
-# default build-san, when it has one); then the CUSE front end, 32-bit
+# largest size overflowing; a device error on an image-file partition;
+# libasync's ioctls reaching no other driver, and its exports; every aiod
+# thread's capabilities, no_new_privs and seccomp filter, and --no-seccomp;
+# a detached aiod started with 0-2 closed, its working directory, a
+# symlinked pid file; the suite against an aiod built with AddressSanitizer
+# and UBSan (SAN_B, default build-san, when it has one); random requests
+# from a live fuzzer against it; a short pass of the fuzz targets; then
+# the CUSE front end, 32-bit
 # clients and a slow device in a qemu VM.  aiod runs in the foreground
 # (-f) in the background, its log in $work; a stage that fails shows that
 # log, and a sanitizer report in it fails the stage that stops aiod.  A
@@ -234,6 +239,43 @@ else
 	     "$B/static/aioconform-libasync not built (make static)"
 fi
 
+stage "libasync touches only aiod's devices"
+# Its ioctls (magic 0xA5) never reach another driver: positional calls
+# on /dev/zero, /dev/null, a pipe and a pty with libasync preloaded.
+if command -v strace >/dev/null; then
+	LD_PRELOAD="$preload" strace -f -qq -e trace=ioctl \
+		-o "$work/probe.strace" "$B/aioprobe" /dev/zero /dev/null \
+		>/dev/null
+	rc=$?
+	if grep -i '0xa5' "$work/probe.strace"; then rc=1; fi
+	result "no ioctl of magic 0xA5 reaches /dev/zero, /dev/null, a pipe or a pty" $rc
+else
+	skip "no ioctl of magic 0xA5 reaches other drivers" "no strace"
+fi
+exports=$(nm -D --defined-only "$B/libasync.so" | awk '{ print $3 }' |
+	LC_ALL=C sort | tr '\n' ' ')
+want="__open64_2 __open_2 __openat64_2 __openat_2 lseek lseek64 open open64 \
+openat openat64 pread pread64 preadv preadv64 pwrite pwrite64 pwritev \
+pwritev64 "
+[ "$exports" = "$want" ] || echo "libasync.so exports: $exports"
+result "libasync.so exports only the interposed functions" \
+	"$([ "$exports" = "$want" ]; echo $?)"
+
+stage "aiod's privileges once serving (the aiod of the stages above)"
+# aiod(8), PRIVILEGES: CAP_DAC_OVERRIDE, CAP_IPC_LOCK, CAP_SYS_PTRACE and,
+# on the FUSE front end, CAP_SYS_ADMIN; no_new_privs; a seccomp filter.
+caps=0000000000284002
+grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
+rc=0
+for t in /proc/"$aiod_pid"/task/*; do
+	for want in "CapEff:	$caps" "CapPrm:	$caps" "CapBnd:	$caps" \
+		    "CapAmb:	0000000000000000" "NoNewPrivs:	1" "Seccomp:	2"; do
+		grep -qx "$want" "$t/status" ||
+			{ echo "thread ${t##*/}: not '$want'"; rc=1; }
+	done
+done
+result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapPrm = CapBnd = $caps" $rc
+
 stage "memory-lock permissions as $user"
 printf '# the later line overrides\n%s 4096\n%s 65536\n' "$user" "$user" \
 	>"$work/allow.conf"
@@ -349,6 +391,53 @@ if [ -n "$loop" ] && rol=$(losetup -r -f --show "$work/other.img"); then
 else
 	skip "read-only loop device and mounted ext4" "no loop devices here"
 fi
+stage "aiod --no-seccomp"
+# shellcheck disable=SC2086
+start_aiod --no-seccomp $devices
+result "aiod --no-seccomp starts" $?
+grep -qx 'Seccomp:	0' "/proc/$aiod_pid/status" &&
+	grep -qx 'NoNewPrivs:	1' "/proc/$aiod_pid/status" &&
+	grep -qx 'CapEff:	0000000000284002' "/proc/$aiod_pid/status"
+result "no seccomp filter, the same capabilities and no_new_privs" $?
+stop_aiod
+result "aiod stops on SIGTERM and unmounts" $?
+
+stage "start-up hygiene of a detached aiod"
+# Started with 0-2 closed: a device must not become one of them and be
+# replaced by /dev/null on detaching; its data must reach the backing.
+# shellcheck disable=SC2086
+"$aiod" --fuse "$mnt" --pidfile "$work/aiod.pid" $devices <&- >&- 2>&-
+result "aiod with 0-2 closed detaches, exit 0" $?
+dpid=$(cat "$work/aiod.pid" 2>/dev/null)
+head -c 4096 /dev/urandom >"$work/pattern"
+dd if="$work/pattern" of="$mnt/rroot" bs=4096 count=1 conv=notrunc \
+	status=none &&
+	dd if="$backing" bs=4096 count=1 iflag=direct status=none |
+	cmp -s - "$work/pattern"
+result "a write through its device reaches the backing" $?
+[ "$(readlink "/proc/$dpid/cwd")" = / ] &&
+	[ "$(readlink "/proc/$dpid/fd/0")" = /dev/null ] &&
+	[ "$(readlink "/proc/$dpid/fd/1")" = /dev/null ] &&
+	[ "$(readlink "/proc/$dpid/fd/2")" = /dev/null ]
+result "its working directory is /, its 0-2 are /dev/null" $?
+kill -TERM "$dpid"
+i=0
+while [ -d "/proc/$dpid" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+! [ -d "/proc/$dpid" ] && ! mountpoint -q "$mnt" && [ ! -e "$work/aiod.pid" ]
+result "it stops on SIGTERM, unmounted, pid file removed" $?
+# A pid file path that is a symlink is refused, the target untouched; the
+# first process exits with the child's status and its message.
+ln -sf "$work/pid-target" "$work/link.pid"
+# shellcheck disable=SC2086
+"$aiod" --fuse "$mnt" --pidfile "$work/link.pid" $devices \
+	2>"$work/detach.err"
+rc=$?
+cat "$work/detach.err"
+[ $rc -eq 1 ] && [ ! -e "$work/pid-target" ] &&
+	grep -q "cannot write pid file $work/link.pid" "$work/detach.err" &&
+	! mountpoint -q "$mnt"
+result "a symlinked pid file is refused: exit 1, target not created" $?
+rm -f "$work/link.pid"
 
 # With B=$san_b (make check SAN=1) every stage above ran that aiod.
 if [ "$B" != "$san_b" ]; then
@@ -370,6 +459,42 @@ if [ "$B" != "$san_b" ]; then
 		     "no $san_b/aiod (make B=$san_b SAN=1 $san_b/aiod)"
 	fi
 fi
+
+stage "live fuzzing: random requests, wild pointers, fork and close storms"
+# aiolivefuzz, 64-bit as root and 32-bit as $user, against the
+# sanitizer-built aiod when there is one (its log must stay clean), with
+# a lock allowance for both; aiod must keep answering and end with the
+# descriptors it started with.
+fuzz_aiod=$aiod
+[ -x "$san_b/aiod" ] && fuzz_aiod=$san_b/aiod
+aiod=$fuzz_aiod
+# shellcheck disable=SC2086
+start_aiod $limits $devices
+result "aiod ($aiod) starts" $?
+printf 'root 65536\n%s 65536\n' "$user" >"$work/fuzz.conf"
+"$B/aiolkinit" -f "$work/fuzz.conf" "$mnt/rroot" >/dev/null
+fds_before=$(ls "/proc/$aiod_pid/fd" | wc -l)
+rss_before=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
+"$B/aiolivefuzz" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" "$mnt/rdsk/0s1" \
+	"$mnt/rdsk/0s2"
+result "aiolivefuzz, 64-bit, root: aiod still answers" $?
+if [ -x "$B/aiolivefuzz32" ]; then
+	as_user "$B/aiolivefuzz32" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" \
+		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+	result "aiolivefuzz, 32-bit, $user: aiod still answers" $?
+else
+	skip "aiolivefuzz, 32-bit" "no $B/aiolivefuzz32"
+fi
+sleep 1
+fds_after=$(ls "/proc/$aiod_pid/fd" | wc -l)
+rss_after=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
+echo "aiod: $fds_before descriptors and $rss_before resident before," \
+	"$fds_after and $rss_after after"
+[ "$fds_after" -eq "$fds_before" ]
+result "aiod holds as many descriptors as before" $?
+stop_aiod
+result "aiod stops on SIGTERM, no sanitizer report in its log" $?
+aiod=$B/aiod
 
 stage "issue 15: attacks by $user on root and on another user"
 # Each test of test/attack/aioattack.c against an aiod of its own (some
@@ -451,6 +576,15 @@ if [ -x "$work/attack/aiovictim32" ]; then
 		attack "attack setuid_exec_cross_user, i386 client" \
 			-x "$work/attack/aiovictim32" -t setuid_exec_cross_user
 	fi
+fi
+
+stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map"
+# A short pass of each libFuzzer target (make fuzz runs longer ones).
+if [ -x "$B/fuzz/fuzz_abi" ]; then
+	B=$B sh test/fuzz/run-fuzz.sh "${FUZZ_CHECK_SECONDS:-10}"
+	result "fuzz targets: no crash, no leak" $?
+else
+	skip "fuzz targets" "not built in $B/fuzz (make fuzz-build)"
 fi
 
 stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"

@@ -8,7 +8,8 @@
 # accepts O_DIRECT), and a dm-delay device (made with dmcreate) over a
 # second loop device; starts `aiod -f` with CUSE devices and runs, 64-bit
 # and 32-bit: the conformance suite without positional I/O (-P: CUSE
-# ignores offsets) and linked with libasync with it; checks the nodes'
+# ignores offsets) and linked with libasync with it; checks every aiod
+# thread's capabilities, no_new_privs and seccomp filter; checks the nodes'
 # owners and modes; loads a lock table with aiolkinit and reads aioinfo
 # through /dev/rroot; runs the suite as the unprivileged user aiotest with
 # an allowance; runs the tests that need a slow device (-D: DKIOCASTAT
@@ -193,6 +194,25 @@ for prog in aioconform aioconform32; do
 		run "$prog (CUSE)" "$prog" -P $conform_args /dev/rdsk/0s1 /dev/rdsk/0s2
 	fi
 done
+
+stage "CUSE front end: aiod's privileges once serving"
+# aiod(8), PRIVILEGES: on CUSE CAP_DAC_OVERRIDE, CAP_IPC_LOCK and
+# CAP_SYS_PTRACE only (no CAP_SYS_ADMIN); no_new_privs; a seccomp filter.
+if [ $cuse_up -eq 0 ] && alive "$aiod_pid"; then
+	grep -E '^(CapEff|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
+	rc=0
+	for t in /proc/"$aiod_pid"/task/*; do
+		for want in "CapEff:	0000000000084002" "CapBnd:	0000000000084002" \
+			    "NoNewPrivs:	1" "Seccomp:	2"; do
+			grep -qx "$want" "$t/status" ||
+				{ echo "thread ${t##*/}: not '$want'"; rc=1; }
+		done
+	done
+	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapBnd = 0x84002" $rc
+else
+	echo "(aiod is not running)"
+	result "aiod's privileges (CUSE)" 1
+fi
 
 node_mode() { # PATH: "mode owner group" of a device node
 	stat -c '%A %U %G' "$1"
