@@ -434,7 +434,7 @@ ln -sf "$work/pid-target" "$work/link.pid"
 rc=$?
 cat "$work/detach.err"
 [ $rc -eq 1 ] && [ ! -e "$work/pid-target" ] &&
-	grep -q "cannot write pid file $work/link.pid" "$work/detach.err" &&
+	grep -q "cannot open pid file $work/link.pid" "$work/detach.err" &&
 	! mountpoint -q "$mnt"
 result "a symlinked pid file is refused: exit 1, target not created" $?
 rm -f "$work/link.pid"
