@@ -512,6 +512,9 @@ for client in aiovictim aiovictim32; do
 	[ -x "$B/$client" ] &&
 		install -o "$victim" -m 4755 "$B/$client" "$work/attack/$client"
 done
+# The attacker runs its FUSE server from where it may, whatever the
+# permissions of the build directory's parents.
+install -m 755 "$B/aiostallfs" "$work/attack/aiostallfs"
 mountpoint -q /sys/fs/fuse/connections ||
 	mount -t fusectl fusectl /sys/fs/fuse/connections
 alog=$work/attack/aiod.log
@@ -554,7 +557,7 @@ attack() {	# LABEL aioattack-arguments...
 	if attack_aiod_start; then
 		"$B/aioattack" -v "$victim" -b "$backing@$half" \
 			-p "$work/aiod.pid" -L "$alog" -i "$B/aioinfo" \
-			-s "$B/aiostallfs" "$@" "$mnt"
+			-s "$work/attack/aiostallfs" "$@" "$mnt"
 		rc=$?
 	else
 		echo "aiod did not start:"; cat "$alog"; rc=1
