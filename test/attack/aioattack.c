@@ -34,6 +34,7 @@
 #include <sys/async.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1518,6 +1519,238 @@ static void test_access_rules_hold(void)
 	}
 }
 
+/* ---- scm_rights_other_user -------------------------------------------- */
+
+/* The victim (A) opens rvictim, which only it may open, and passes the
+ * descriptor over a unix socket to nobody (B).  The open file is the
+ * capability: the kernel checked A's permission at the open, and B may
+ * use the descriptor as A could.  aiod names each requester by the
+ * kernel's context of the call, so B's requests move data between the
+ * partition and B's memory only, and A's read lands in A's memory only,
+ * even when both use the same addresses.  Statuses belong to the open
+ * file, shared as after fork(): B may collect the status of A's read
+ * (A's own iomaddr and ioref, no data), and A then finds none. */
+#define SCM_BLOCK_A	64	/* A writes it; B reads it */
+#define SCM_BLOCK_B	72	/* B writes it; A reads it */
+#define SCM_SEED_A	21
+#define SCM_SEED_B	22
+
+struct scm_run {
+	int sock[2];		/* [0] A's end, [1] B's end */
+	int setup_err;
+	const char *setup_what;
+};
+
+static void scm_setup_failed(struct scm_run *r, const char *what)
+{
+	r->setup_what = what;
+	r->setup_err = errno ? errno : EIO;
+}
+
+/* One byte, with fd as SCM_RIGHTS when fd >= 0. */
+static bool scm_send(int sock, char byte, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
+}
+
+/* Wait up to 10 s for byte want; the descriptor it carries into *fd. */
+static bool scm_recv(int sock, char want, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct pollfd pfd = { sock, POLLIN, 0 };
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+
+	if (poll(&pfd, 1, 10000) != 1 ||
+	    recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1 || byte != want)
+		return false;
+	c = CMSG_FIRSTHDR(&msg);
+	if (fd && c && c->cmsg_level == SOL_SOCKET &&
+	    c->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return !fd || *fd >= 0;
+}
+
+static bool page_is_pattern(const unsigned char *p, unsigned seed)
+{
+	for (unsigned i = 0; i < PAGE; i++)
+		if (p[i] != victim_pattern(seed, i))
+			return false;
+	return true;
+}
+
+/* A: the victim, the descriptor's owner. */
+static void scm_owner_run(void *arg)
+{
+	struct scm_run *r = arg;
+	int sock = r->sock[0], fd;
+	char *area;
+	ASYNCSTATUS st;
+	int64_t end;
+	int err;
+
+	close(r->sock[1]);
+	become(cfg.victim_uid, cfg.victim_gid);
+	area = map_victim_area();
+	fd = open_part("rvictim");
+	if (!area || fd < 0) {
+		scm_setup_failed(r, area ? "the victim opening rvictim"
+					 : "mapping the victim's area");
+		return;
+	}
+	for (unsigned i = 0; i < PAGE; i++)
+		area[i] = (char)victim_pattern(SCM_SEED_A, i);
+	if ((err = transfer(fd, AU_WRITE, SCM_BLOCK_A, area, PAGE))) {
+		fail("the victim's own AU_WRITE: %s", strerror(err));
+		return;
+	}
+	if (!scm_send(sock, 'f', fd) || !scm_recv(sock, 'r', NULL)) {
+		fail("nobody did not use the passed descriptor");
+		return;
+	}
+	/* A read of B's block into A's page 1, left for anyone to collect. */
+	if ((err = astrt(fd, AU_READ, SCM_BLOCK_B, area + PAGE, PAGE))) {
+		fail("the victim's AU_READ: %s", strerror(err));
+		return;
+	}
+	if (!scm_send(sock, 's', -1) || !scm_recv(sock, 'c', NULL)) {
+		fail("nobody did not collect the victim's status");
+		return;
+	}
+	end = now_us() + STATUS_WAIT_MS * 1000;
+	while (!page_is_pattern((unsigned char *)area + PAGE, SCM_SEED_B) &&
+	       now_us() < end)
+		usleep(1000);
+	if (!page_is_pattern((unsigned char *)area + PAGE, SCM_SEED_B))
+		fail("the victim's read did not land in the victim's memory");
+	for (unsigned i = 0; i < PAGE; i++)
+		if ((unsigned char)area[2 * PAGE + i] != sentinel(2)) {
+			fail("nobody's read changed the victim's page 2 (byte "
+			     "%u is 0x%02x)", i, (unsigned char)area[2 * PAGE + i]);
+			break;
+		}
+	if (ioctl(fd, DKIOCASTAT, &st))
+		fail("the victim's DKIOCASTAT: %s", strerror(errno));
+	else if (st.acount != 0)
+		fail("the victim collected %ld statuses nobody had collected",
+		     st.acount);
+	if (!scm_send(sock, 'd', -1))
+		fail("telling nobody the victim is done: %s", strerror(errno));
+}
+
+/* B: nobody, with only the passed descriptor. */
+static void scm_receiver_run(void *arg)
+{
+	struct scm_run *r = arg;
+	int sock = r->sock[1], fd = -1, err;
+	char *area;
+	IOSTAT st;
+	long off;
+
+	close(r->sock[0]);
+	become_attacker();
+	area = map_victim_area();	/* the victim's addresses, sentinels */
+	if (!area) {
+		scm_setup_failed(r, "nobody mapping the victim's addresses");
+		return;
+	}
+	if (open_part("rvictim") >= 0 || errno != EACCES)
+		fail("nobody opening rvictim itself: %s, not EACCES",
+		     errno ? strerror(errno) : "opened");
+	if (!scm_recv(sock, 'f', &fd)) {
+		fail("no descriptor from the victim");
+		return;
+	}
+	/* B's read, into B's page 2: the victim's page 2 has the same
+	 * address and must stay as it is. */
+	if ((err = transfer(fd, AU_READ, SCM_BLOCK_A, area + 2 * PAGE, PAGE)))
+		fail("nobody's AU_READ through the passed descriptor: %s",
+		     strerror(err));
+	else if (!page_is_pattern((unsigned char *)area + 2 * PAGE,
+				  SCM_SEED_A))
+		fail("nobody's read did not land in nobody's memory");
+	memset(area + 2 * PAGE, sentinel(2), PAGE);
+	for (unsigned i = 0; i < PAGE; i++)
+		area[i] = (char)victim_pattern(SCM_SEED_B, i);
+	if ((err = transfer(fd, AU_WRITE, SCM_BLOCK_B, area, PAGE)))
+		fail("nobody's AU_WRITE through the passed descriptor: %s",
+		     strerror(err));
+	memset(area, sentinel(0), PAGE);
+	if (!scm_send(sock, 'r', -1) || !scm_recv(sock, 's', NULL)) {
+		fail("the victim did not start its read");
+		return;
+	}
+	/* The victim's read, collected by nobody. */
+	if ((err = await_status(fd, STATUS_WAIT_MS, &st)))
+		fail("nobody collecting the victim's status: %s",
+		     strerror(err));
+	else if (st.iomaddr != (char *)VICTIM_AREA_ADDR + PAGE ||
+		 st.ioref != st.iomaddr || st.iostatus || st.iobsize != PAGE)
+		fail("the status nobody collected: iomaddr %p ioref %p "
+		     "iostatus %d iobsize %d, not the victim's read",
+		     (void *)st.iomaddr, (void *)st.ioref, st.iostatus,
+		     st.iobsize);
+	if (!scm_send(sock, 'c', -1) || !scm_recv(sock, 'd', NULL))
+		fail("the victim did not finish");
+	if ((off = sentinel_broken(area)) >= 0)
+		fail("nobody's memory changed: page %ld byte %ld is 0x%02x",
+		     off / PAGE, off % PAGE, (unsigned char)area[off]);
+}
+
+static void test_scm_rights_other_user(void)
+{
+	struct scm_run *r = shared_alloc(sizeof(*r));
+	pid_t owner, receiver;
+	int status;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sock)) {
+		fail("socketpair: %s", strerror(errno));
+		return;
+	}
+	owner = spawn(scm_owner_run, r);
+	receiver = spawn(scm_receiver_run, r);
+	close(r->sock[0]);
+	close(r->sock[1]);
+	if (owner > 0 && !wait_for(owner, 20000, &status))
+		fail("the victim did not finish within 20 s");
+	if (receiver > 0 && !wait_for(receiver, 5000, &status))
+		fail("nobody did not finish");
+	kill_and_reap(owner);
+	kill_and_reap(receiver);
+	if (r->setup_err) {
+		fail("setup: %s: %s", r->setup_what, strerror(r->setup_err));
+		return;
+	}
+	check_victim_disk(SCM_BLOCK_B, SCM_SEED_B);
+	check_victim_disk(SCM_BLOCK_A, SCM_SEED_A);
+}
+
 /* ---- the harness ------------------------------------------------------- */
 
 enum need {
@@ -1545,6 +1778,10 @@ static const struct test {
 	  NEED_VICTIM | NEED_PIDFILE, 90,
 	  "nobody's requester exits, its pid goes to a victim process while "
 	  "its mm lives on in a sibling: the victim's data stays its own" },
+	{ "scm_rights_other_user", test_scm_rights_other_user, NEED_VICTIM,
+	  30, "the victim passes its rvictim descriptor to nobody with "
+	  "SCM_RIGHTS: each one's data lands only in its own memory; statuses "
+	  "go to whoever collects them" },
 	{ "protections_respected", test_protections_respected, 0, 30,
 	  "AU_READ/AIOC_PREAD into read-only pages and AU_WRITE from a "
 	  "PROT_NONE page fail with EFAULT" },
