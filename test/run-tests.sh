@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # run-tests.sh -- runs every scoaio test on this machine, as root:
-# install-deps.sh's logic against stub dpkg and apt commands; the Check
-# unit tests; the conformance suite through the real daemon on the FUSE front
-# end over a loop device (an O_DIRECT image file where loop devices are
+# install-deps.sh's logic against stub dpkg and apt commands; the SPDX
+# licence line of every tracked source file; the Check unit tests; the
+# conformance suite through the real daemon on the FUSE front end over a
+# loop device (an O_DIRECT image file where loop devices are
 # missing), as root and, with the lock table loaded by aiolkinit, as an
 # unprivileged user; libasync preloaded and linked, and the legacy database
 # example; aioinfo's figures after a known workload; a lock table of the
@@ -161,6 +162,12 @@ stage_install_deps() {
 	stage "install-deps.sh against stub dpkg and apt"
 	sh test/install-deps/test-install-deps.sh
 	result "install-deps.sh" $?
+}
+
+stage_licence() {
+	stage "licence: the MIT SPDX line in every tracked source file"
+	sh test/licence/spdx-check.sh
+	result "every tracked source file says SPDX-License-Identifier: MIT" $?
 }
 
 stage_unit() {
@@ -629,7 +636,7 @@ stage_vm() {
 
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
-all_stages=$(echo install_deps unit aioinfo conform libasync libasync_only \
+all_stages=$(echo install_deps licence unit aioinfo conform libasync libasync_only \
 	privileges mlock device_error data_safety no_seccomp hygiene \
 	san_conform livefuzz attack fuzz vm)
 if [ "${STAGES:-}" = list ]; then
