@@ -148,6 +148,18 @@ shared_aiod() {
 	result "aiod starts" $?
 	aiod_shared=yes
 }
+threads_have() {	# PID LINE...: each line in every thread's status
+	_pid=$1
+	shift
+	_rc=0
+	for _t in /proc/"$_pid"/task/*; do
+		for _want in "$@"; do
+			grep -qx "$_want" "$_t/status" ||
+				{ echo "thread ${_t##*/}: not '$_want'"; _rc=1; }
+		done
+	done
+	return $_rc
+}
 as_user() { setpriv --reuid="$user" --regid=nogroup --clear-groups "$@"; }
 json_field() {	# FIELD: from aioinfo --json on standard input
 	sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"
@@ -275,15 +287,10 @@ stage_privileges() {
 	# on the FUSE front end, CAP_SYS_ADMIN; no_new_privs; a seccomp filter.
 	caps=0000000000284002
 	grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
-	rc=0
-	for t in /proc/"$aiod_pid"/task/*; do
-		for want in "CapEff:	$caps" "CapPrm:	$caps" "CapBnd:	$caps" \
-			    "CapAmb:	0000000000000000" "NoNewPrivs:	1" "Seccomp:	2"; do
-			grep -qx "$want" "$t/status" ||
-				{ echo "thread ${t##*/}: not '$want'"; rc=1; }
-		done
-	done
-	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapPrm = CapBnd = $caps" $rc
+	threads_have "$aiod_pid" "CapEff:	$caps" "CapPrm:	$caps" \
+		"CapBnd:	$caps" "CapAmb:	0000000000000000" "NoNewPrivs:	1" \
+		"Seccomp:	2"
+	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapPrm = CapBnd = $caps" $?
 }
 
 stage_mlock() {
@@ -414,10 +421,9 @@ stage_no_seccomp() {
 	# shellcheck disable=SC2086
 	start_aiod --no-seccomp $devices
 	result "aiod --no-seccomp starts" $?
-	grep -qx 'Seccomp:	0' "/proc/$aiod_pid/status" &&
-		grep -qx 'NoNewPrivs:	1' "/proc/$aiod_pid/status" &&
-		grep -qx 'CapEff:	0000000000284002' "/proc/$aiod_pid/status"
-	result "no seccomp filter, the same capabilities and no_new_privs" $?
+	threads_have "$aiod_pid" "Seccomp:	0" "NoNewPrivs:	1" \
+		"CapEff:	0000000000284002" "CapBnd:	0000000000284002"
+	result "every thread: no seccomp filter, the same capabilities and no_new_privs" $?
 	stop_aiod
 	result "aiod stops on SIGTERM and unmounts" $?
 }
