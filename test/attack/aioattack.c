@@ -1461,12 +1461,17 @@ static void fd_flooder(void *arg)
 	int n = 0, want = FLOOD_FDS;
 
 	/* As root, before the uid change: the most descriptors allowed. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		if (rl.rlim_cur < (rlim_t)FLOOD_FDS + 16)
-			want = (int)rl.rlim_cur - 16;
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		flood_unexpected(s, "getrlimit", errno);
+		return;
 	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) && getrlimit(RLIMIT_NOFILE, &rl)) {
+		flood_unexpected(s, "getrlimit", errno);
+		return;
+	}
+	if (rl.rlim_cur < (rlim_t)FLOOD_FDS + 16)
+		want = (int)rl.rlim_cur - 16;
 	become_attacker();
 	while (n < want && !s->stop) {
 		ASYNCSTATUS st;
@@ -1506,7 +1511,7 @@ static void flood_requester(void *arg)
 {
 	struct flood_state *s = arg;
 	void *buf = page_alloc(1);
-	int fd, inflight = 0;
+	int fd;
 	long next = getpid();
 
 	become_attacker();
@@ -1519,9 +1524,9 @@ static void flood_requester(void *arg)
 		ASYNCSTATUS st;
 		int err;
 
-		while ((err = astrt(fd, AU_READ, next++ % 4096 * 8, buf,
-				    PAGE)) == 0)
-			inflight++;
+		do
+			err = astrt(fd, AU_READ, next++ % 4096 * 8, buf, PAGE);
+		while (err == 0);
 		if (err != EAGAIN) {
 			flood_unexpected(s, "requester DKIOCASTRT", err);
 			return;
@@ -1530,7 +1535,6 @@ static void flood_requester(void *arg)
 			flood_unexpected(s, "requester DKIOCASTAT", errno);
 			return;
 		}
-		inflight -= (int)st.acount;
 		__atomic_fetch_add(&s->requests, st.acount, __ATOMIC_RELAXED);
 		if (st.acount == 0)
 			usleep(500);
@@ -1547,7 +1551,7 @@ static void storm_child(struct flood_state *s, long n)
 
 	if (err && err != EAGAIN)	/* EAGAIN: NAIOPROC or slots taken */
 		flood_unexpected(s, "storm child", err);
-	if (n % 2)
+	if (n % 2 && fd >= 0)
 		close(fd);		/* waits for the read */
 	_exit(0);
 }
@@ -1561,10 +1565,11 @@ static void fork_storm(void *arg)
 	while (!s->stop) {
 		pid_t pid;
 
-		while (alive >= FLOOD_STORM_CHILDREN) {
+		while (alive >= FLOOD_STORM_CHILDREN)
 			if (waitpid(-1, &status, 0) > 0)
 				alive--;
-		}
+			else if (errno != EINTR)
+				alive = 0;	/* none left to wait for */
 		pid = fork();
 		if (pid == 0)
 			storm_child(s, s->forks);
