@@ -423,7 +423,7 @@ fi
 
 # On the dm-delay device (each transfer takes $delay_ms ms, so requests
 # really are in flight), with its loop device as the clean path around aiod.
-slow_args="--no-skip -D $delay_ms -b $slow_loop@0"
+slow_args="--no-skip -D $delay_ms -b ${slow_loop:-}@0"
 start_slow() { # LOGNAME [ARGS]: a CUSE aiod serving rdsk/slow; waits until it serves
 	log=$1
 	shift
@@ -431,7 +431,10 @@ start_slow() { # LOGNAME [ARGS]: a CUSE aiod serving rdsk/slow; waits until it s
 		--device "rdsk/slow=$slow_dev,mode=0666"
 	n=200
 	until grep -q "^aiod: serving " "$aiod_log"; do
-		alive "$aiod_pid" && [ $n -gt 0 ] || { show_log; return 1; }
+		if ! alive "$aiod_pid" || [ $n -le 0 ]; then
+			show_log
+			return 1
+		fi
 		n=$((n - 1))
 		sleep 0.1
 	done
@@ -462,6 +465,7 @@ if [ -n "$slow_dev" ]; then
 	stop_inflight() { # LOGNAME TEST NAME: aiod stopped by TEST; sets rc
 		start_slow "$1"
 		result "aiod starts on /dev/rdsk/slow" $?
+		# shellcheck disable=SC2086 # slow_args are several words
 		run "$3" aioconform $slow_args -A "$aiod_pid" -t "$2" /dev/rdsk/slow
 		n=200
 		while alive "$aiod_pid" && [ $n -gt 0 ]; do
