@@ -619,7 +619,7 @@ stage_fuzz() {
 stage_vm() {
 	stage "CUSE front end, 32-bit clients and real faults in a qemu VM"
 	if [ -d "$B/static" ]; then
-		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 600
+		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 900
 		rc=$?
 		if [ $rc -eq 77 ]; then skip "VM stage" "qemu cannot run here"
 		else result "VM stage" $rc; fi
