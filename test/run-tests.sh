@@ -16,7 +16,8 @@
 # and UBSan (SAN_B, default build-san, when it has one); random requests
 # from a live fuzzer against it; a short pass of the fuzz targets; then
 # the CUSE front end, 32-bit
-# clients and a slow device in a qemu VM.  aiod runs in the foreground
+# clients and real faults (dm-delay, dm-error, dm-flakey, killed clients
+# and daemons, NBD from nbdkit) in a qemu VM.  aiod runs in the foreground
 # (-f) in the background, its log in $work; a stage that fails shows that
 # log, and a sanitizer report in it fails the stage that stops aiod.  A
 # stage that cannot run here says `--- NAME: SKIPPED (why)` and is counted
@@ -629,9 +630,9 @@ stage_fuzz() {
 }
 
 stage_vm() {
-	stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
+	stage "CUSE front end, 32-bit clients and real faults in a qemu VM"
 	if [ -d "$B/static" ]; then
-		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 600
+		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 900
 		rc=$?
 		if [ $rc -eq 77 ]; then skip "VM stage" "qemu cannot run here"
 		else result "VM stage" $rc; fi

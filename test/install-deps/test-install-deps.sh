@@ -113,6 +113,14 @@ expect "both i386 packages installed" said m/log \
 done_
 
 machine
+printf '%s -\n' nbdkit nbd-client >"$t/m/status"
+run "the NBD test's nbdkit and nbd-client missing: both installed"
+expect "exit 0" [ $rc -eq 0 ]
+expect "both said" said out "^install-deps: installing nbdkit nbd-client$"
+expect "both installed" said m/log "^apt-get install .* nbdkit nbd-client$"
+done_
+
+machine
 printf '%s -\n' fio cpio >"$t/m/status"
 echo fio >"$t/m/nocandidate"
 run "no candidate: exit 1, names the package and the command, installs nothing"
