@@ -40,21 +40,22 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
-aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c $(AIOD_LIB_SRCS)
+aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c common/cli.c \
+                  $(AIOD_LIB_SRCS)
 aiod_LIBS       = -laio -lseccomp $(FUSE_LIBS) -pthread
 aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
-                  common/failmsg.c
-aioinfo_SRCS    = aioinfo/aioinfo.c
-aioconform_SRCS = $(CONFORM_SRCS)
+                  common/failmsg.c common/cli.c
+aioinfo_SRCS    = aioinfo/aioinfo.c common/cli.c
+aioconform_SRCS = $(CONFORM_SRCS) common/cli.c
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
                   aiolkinit/memlock_conf.c
 unit-tests_LIBS = -laio $(FUSE_LIBS) $(CHECK_LIBS) -pthread
-aiodemo_SRCS    = examples/aiodemo.c
-scodb_SRCS      = examples/scodb.c
+aiodemo_SRCS    = examples/aiodemo.c common/cli.c
+scodb_SRCS      = examples/scodb.c common/cli.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c
-aiobench_SRCS   = bench/aiobench.c
+aiobench_SRCS   = bench/aiobench.c common/cli.c
 aiobench_LIBS   = -laio
 dmcreate_SRCS   = test/vm/dmcreate.c
 # The attack tests of issue 15: the tests, the victim's client (also i386,

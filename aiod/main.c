@@ -7,6 +7,7 @@
  * transfers in flight and remove the devices it created.
  */
 #include "aiod.h"
+#include "common/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +104,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
+	cli_init(argv, "aiod");
 	while ((c = getopt_long(argc, argv, "fc:o:hV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'f': o->foreground = true; break;
@@ -113,14 +115,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case OPT_DEVICE: push(&o->devices, &o->ndevices, optarg); break;
 		case OPT_NO_SECCOMP: o->no_seccomp = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
-		case 'V': puts("aiod (scoaio) " SCOAIO_VERSION); exit(0);
-		default: fputs(usage_text, stderr); exit(2);
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
 		}
-	if (optind < argc) {
-		fprintf(stderr, "aiod: unexpected argument '%s'\n%s",
-			argv[optind], usage_text);
-		exit(2);
-	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument '%s'", argv[optind]);
 }
 
 static void build_config(const struct options *o, struct config *cfg)

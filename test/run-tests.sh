@@ -149,6 +149,11 @@ rc=$?
 [ $rc -eq 0 ] || echo "$out"
 result "unit tests as $user (no root, no mount)" $rc
 
+stage "command lines: --help, --version, usage errors"
+sh test/service/check-cli.sh "$B/aiod" "$B/aiolkinit" "$B/aioinfo" \
+	"$B/aioconform" "$B/aiodemo" "$B/scodb" "$B/aiobench"
+result "every program's --help, -V, --version and usage errors" $?
+
 stage "backing store"
 size=$((64 * 1024 * 1024))
 half=$((size / 2))
