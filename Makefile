@@ -41,6 +41,7 @@ CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
 aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c common/cli.c \
+                  aiod/settings.c aiolkinit/memlock_conf.c \
                   $(AIOD_LIB_SRCS)
 aiod_LIBS       = -laio -lseccomp $(FUSE_LIBS) -pthread
 aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)

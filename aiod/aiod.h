@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/queue.h>
 #include <sys/types.h>
 #include <time.h>
@@ -100,12 +101,22 @@ struct device_spec {
 	bool readonly;		/* ro: every write refused with EROFS */
 	bool writeback;		/* cache=writeback: completion before the
 				   data is on stable storage */
+	unsigned line;		/* of the config file; 0: command line */
 };
+
+struct lock_entry;
+
+#define CONFIG_DEFAULT_FILE	"/etc/scoaio/aiod.conf"
+#define CONFIG_DEFAULT_LOCKTABLE	"/etc/aiomemlock.conf"
 
 struct config {
 	struct tunables tun;
 	struct device_spec *devices;
 	size_t ndevices;
+	char *locktable;	/* "locktable FILE"; NULL: the default */
+	struct lock_entry *locks;	/* its entries, once settings.c read
+					   it */
+	size_t nlocks;
 };
 
 void config_init(struct config *cfg);
@@ -117,7 +128,35 @@ int config_add_device(struct config *cfg, const char *spec,
 		      char *err, size_t errlen);
 int config_load_file(struct config *cfg, const char *path,
 		     char *err, size_t errlen);
+int config_set_locktable(struct config *cfg, const char *path,
+			 char *err, size_t errlen);
+/* The lock table file: the configured one or the default. */
+const char *config_locktable(const struct config *cfg);
+/* Read every line of path; each error ("path:line: reason") is passed
+ * to report().  Returns the number of errors (0: all applied). */
+int config_read_file(struct config *cfg, const char *path,
+		     void (*report)(void *ctx, const char *msg), void *ctx);
+/* The configuration in the file's syntax, to be read back. */
+void config_dump(const struct config *cfg, FILE *out);
 int config_check_name(const char *name, char *err, size_t errlen);
+
+/* ---- settings.c ---------------------------------------------------- */
+
+/* Where the configuration comes from: the config file (NULL: the default,
+ * if it exists) and the command line's -o and --device, which win. */
+struct settings_source {
+	const char *file;
+	const char **tunables, **devices;
+	size_t ntunables, ndevices;
+};
+
+/* The file settings_read() reads (or would, if it existed). */
+const char *settings_file(const struct settings_source *src);
+/* The effective configuration into cfg (config_init()ed here; the caller
+ * config_free()s it either way), its lock table read into cfg->locks.
+ * Each error is passed to report(); returns how many there were. */
+int settings_read(const struct settings_source *src, struct config *cfg,
+		  void (*report)(void *ctx, const char *msg), void *ctx);
 
 /* ---- abi.c ---------------------------------------------------------- */
 

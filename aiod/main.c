@@ -31,12 +31,19 @@
 #define DRAIN_MEMORY_SECONDS 2
 
 static const char usage_text[] =
-"Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE] [--no-seccomp]\n"
-"            [-o TUNABLE=VALUE]... [--device SPEC]...\n"
+"Usage: aiod [-f] [-t] [-c FILE] [--dump-config] [--fuse DIR]\n"
+"            [--pidfile FILE] [--no-seccomp] [-o TUNABLE=VALUE]...\n"
+"            [--device SPEC]...\n"
 "Serve SCO aio(M) raw-disk asynchronous I/O on Linux partitions.\n"
 "\n"
 "  -f, --foreground     stay in the foreground and log to standard error\n"
-"  -c, --config FILE    read tunables and devices from FILE\n"
+"  -c, --config FILE    read tunables, devices and the lock table file\n"
+"                       from FILE (default " CONFIG_DEFAULT_FILE ",\n"
+"                       if it exists)\n"
+"  -t, --test-config    check the configuration and the lock table, then\n"
+"                       exit: 0 if valid, 1 with every error otherwise\n"
+"      --dump-config    print the effective configuration in the config\n"
+"                       file's syntax and exit\n"
 "      --fuse DIR       serve devices as files under DIR (FUSE) instead\n"
 "                       of CUSE character devices under /dev\n"
 "      --pidfile FILE   lock FILE (one aiod per pid file) and write the\n"
@@ -56,10 +63,9 @@ static const char usage_text[] =
 "See aiod(8) and aio(4).\n";
 
 struct options {
-	bool foreground, no_seccomp;
-	const char *config_file, *fuse_dir, *pidfile;
-	const char **tunables, **devices;
-	size_t ntunables, ndevices;
+	bool foreground, no_seccomp, test_config, dump_config;
+	const char *fuse_dir, *pidfile;
+	struct settings_source src;
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
@@ -90,10 +96,13 @@ static void push(const char ***list, size_t *n, const char *item)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE, OPT_NO_SECCOMP };
+	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE, OPT_NO_SECCOMP,
+	       OPT_DUMP_CONFIG };
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "test-config", no_argument, NULL, 't' },
+		{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
 		{ "fuse", required_argument, NULL, OPT_FUSE },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "device", required_argument, NULL, OPT_DEVICE },
@@ -105,14 +114,21 @@ static void parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	cli_init(argv, "aiod");
-	while ((c = getopt_long(argc, argv, "fc:o:hV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "ftc:o:hV", longopts,
+				NULL)) != -1)
 		switch (c) {
 		case 'f': o->foreground = true; break;
-		case 'c': o->config_file = optarg; break;
-		case 'o': push(&o->tunables, &o->ntunables, optarg); break;
+		case 't': o->test_config = true; break;
+		case OPT_DUMP_CONFIG: o->dump_config = true; break;
+		case 'c': o->src.file = optarg; break;
+		case 'o':
+			push(&o->src.tunables, &o->src.ntunables, optarg);
+			break;
 		case OPT_FUSE: o->fuse_dir = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
-		case OPT_DEVICE: push(&o->devices, &o->ndevices, optarg); break;
+		case OPT_DEVICE:
+			push(&o->src.devices, &o->src.ndevices, optarg);
+			break;
 		case OPT_NO_SECCOMP: o->no_seccomp = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': cli_version();
@@ -122,23 +138,42 @@ static void parse_options(int argc, char **argv, struct options *o)
 		cli_usage_error("unexpected argument '%s'", argv[optind]);
 }
 
+static void report_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_err("%s", msg);
+}
+
+/* The configuration to start with; -t and --dump-config end here. */
 static void build_config(const struct options *o, struct config *cfg)
 {
-	char err[512];
+	int errors = settings_read(&o->src, cfg, report_error, NULL);
 
-	config_init(cfg);
-	if (o->config_file && config_load_file(cfg, o->config_file, err,
-					       sizeof(err)))
-		die("%s", err);
-	for (size_t i = 0; i < o->ntunables; i++)
-		if (config_set_tunable(cfg, o->tunables[i], err, sizeof(err)))
-			die("-o %s", err);
-	for (size_t i = 0; i < o->ndevices; i++)
-		if (config_add_device(cfg, o->devices[i], err, sizeof(err)))
-			die("--device: %s", err);
-	if (cfg->ndevices == 0)
-		die("no devices to serve: give --device NAME=PATH or a "
-		    "config file with 'device' lines (see aiod(8))");
+	if (errors && (o->test_config || o->dump_config)) {
+		config_free(cfg);
+		exit(1);
+	}
+	if (errors)
+		die("%d error%s in the configuration; not started", errors,
+		    errors == 1 ? "" : "s");
+	if (o->dump_config) {
+		config_dump(cfg, stdout);
+		config_free(cfg);
+		exit(fflush(stdout) ? 1 : 0);
+	}
+	if (o->test_config) {
+		bool no_file = !o->src.file &&
+			       access(settings_file(&o->src), F_OK);
+
+		log_info("configuration ok: %s%s, %zu device%s, lock table %s "
+			 "(%zu entr%s)", no_file ? "the command line; no " : "",
+			 settings_file(&o->src),
+			 cfg->ndevices, cfg->ndevices == 1 ? "" : "s",
+			 config_locktable(cfg), cfg->nlocks,
+			 cfg->nlocks == 1 ? "y" : "ies");
+		config_free(cfg);
+		exit(0);
+	}
 }
 
 /* Without -f: fork; the parent waits for the child's word that every
@@ -283,8 +318,11 @@ int main(int argc, char **argv)
 	    quota_init(&cfg.tun) || callers_init(engine_caller_retired) ||
 	    clientmem_init() ||
 	    locktbl_init(cfg.tun.naiolocktbl, cfg.tun.naioproc) ||
+	    locktbl_load(cfg.locks, cfg.nlocks, true) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
+	log_info("lock table %s: %zu entr%s", config_locktable(&cfg),
+		 cfg.nlocks, cfg.nlocks == 1 ? "y" : "ies");
 	aiosrc = (struct loop_source){ backend_eventfd(), on_completions };
 	if (loop_add(&sigsrc) || loop_add(&aiosrc))
 		die("epoll: %s", strerror(errno));
@@ -355,8 +393,8 @@ int main(int argc, char **argv)
 		backend_close_device(&devs[i]);
 	free(devs);
 	config_free(&cfg);
-	free(o.tunables);
-	free(o.devices);
+	free(o.src.tunables);
+	free(o.src.devices);
 	pidfile_remove();
 	log_info("stopped");
 	return 0;

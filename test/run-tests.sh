@@ -154,6 +154,10 @@ sh test/service/check-cli.sh "$B/aiod" "$B/aiolkinit" "$B/aioinfo" \
 	"$B/aioconform" "$B/aiodemo" "$B/scodb" "$B/aiobench"
 result "every program's --help, -V, --version and usage errors" $?
 
+stage "configuration: aiod -t, --dump-config, the lock table at start"
+sh test/service/check-config.sh "$B"
+result "aiod -t on good and bad files, --dump-config, lock table loaded" $?
+
 stage "backing store"
 size=$((64 * 1024 * 1024))
 half=$((size / 2))
