@@ -43,7 +43,10 @@ CONFORM_SRCS  = $(wildcard test/conform/*.c)
 aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c common/cli.c \
                   aiod/settings.c aiolkinit/memlock_conf.c \
                   $(AIOD_LIB_SRCS)
-aiod_LIBS       = -laio -lseccomp $(FUSE_LIBS) -pthread
+# libsystemd (the journal, sd_notify) is referenced weakly so that the
+# static aiod links without it: --no-as-needed keeps it in the dynamic one.
+SYSTEMD_LIBS    = -Wl,--no-as-needed -lsystemd -Wl,--as-needed
+aiod_LIBS       = -laio -lseccomp $(SYSTEMD_LIBS) $(FUSE_LIBS) -pthread
 aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
                   common/failmsg.c common/cli.c
@@ -52,7 +55,7 @@ aioconform_SRCS = $(CONFORM_SRCS) common/cli.c
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
                   aiolkinit/memlock_conf.c
-unit-tests_LIBS = -laio $(FUSE_LIBS) $(CHECK_LIBS) -pthread
+unit-tests_LIBS = -laio $(SYSTEMD_LIBS) $(FUSE_LIBS) $(CHECK_LIBS) -pthread
 aiodemo_SRCS    = examples/aiodemo.c common/cli.c
 scodb_SRCS      = examples/scodb.c common/cli.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c

@@ -35,12 +35,35 @@
 
 /* ---- log.c ---------------------------------------------------------- */
 
-void log_to_syslog(void);
+enum log_target {
+	LOG_TARGET_DEFAULT,	/* stderr with -f, else syslog */
+	LOG_TARGET_STDERR,
+	LOG_TARGET_SYSLOG,
+	LOG_TARGET_JOURNAL,
+	LOG_TARGET_FILE,
+};
+
+/* --log=syslog|stderr|journal|FILE (FILE is opened here, absolute); 0 or
+ * -1 with err set. */
+int log_set_target(const char *arg, char *err, size_t errlen);
+/* Messages above level (syslog priority) are dropped; LOG_INFO unless
+ * -v (LOG_DEBUG) or -q (LOG_WARNING). */
+void log_set_level(int level);
+/* Once the options are read: the default target, whether a detached
+ * start also echoes messages to standard error, and whether lines on
+ * standard error and in files carry timestamps (not for aiod -t). */
+void log_start(bool foreground, bool timestamps);
+/* Does the target need standard error kept open once detached? */
+bool log_needs_stderr(void);
+/* Called by the detached daemon before standard error becomes /dev/null:
+ * keeps a copy of it for the fallback, ends the echo.  0 or -1. */
+int log_detached(char *err, size_t errlen);
 void log_msg(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 #define log_err(...)	log_msg(3, __VA_ARGS__)
 #define log_warn(...)	log_msg(4, __VA_ARGS__)
 #define log_info(...)	log_msg(6, __VA_ARGS__)
+#define log_debug(...)	log_msg(7, __VA_ARGS__)
 
 /* A rate limit for messages of one kind or one source. */
 struct log_budget {

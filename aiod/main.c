@@ -21,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,11 @@ static const char usage_text[] =
 "                       of CUSE character devices under /dev\n"
 "      --pidfile FILE   lock FILE (one aiod per pid file) and write the\n"
 "                       daemon's pid to it\n"
+"      --log=TARGET     where messages go: syslog (the default once\n"
+"                       detached), stderr (the default with -f), journal\n"
+"                       (systemd's) or an absolute FILE name\n"
+"  -v, --verbose        log debug messages too\n"
+"  -q, --quiet          log only warnings and errors\n"
 "      --no-seccomp     do not confine aiod to its system-call allow-list\n"
 "                       (for debugging; see PRIVILEGES in aiod(8))\n"
 "  -o TUNABLE=VALUE     set NAIOPROC, NAIOREQ, NAIOREQPP, NAIOBUF or\n"
@@ -97,12 +103,15 @@ static void push(const char ***list, size_t *n, const char *item)
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE, OPT_NO_SECCOMP,
-	       OPT_DUMP_CONFIG };
+	       OPT_DUMP_CONFIG, OPT_LOG };
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "test-config", no_argument, NULL, 't' },
 		{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "fuse", required_argument, NULL, OPT_FUSE },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "device", required_argument, NULL, OPT_DEVICE },
@@ -111,12 +120,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[512];
 	int c;
 
 	cli_init(argv, "aiod");
-	while ((c = getopt_long(argc, argv, "ftc:o:hV", longopts,
+	while ((c = getopt_long(argc, argv, "ftc:o:vqhV", longopts,
 				NULL)) != -1)
 		switch (c) {
+		case OPT_LOG:
+			if (log_set_target(optarg, err, sizeof(err)))
+				cli_usage_error("%s", err);
+			break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'q': log_set_level(LOG_WARNING); break;
 		case 'f': o->foreground = true; break;
 		case 't': o->test_config = true; break;
 		case OPT_DUMP_CONFIG: o->dump_config = true; break;
@@ -136,6 +152,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		}
 	if (optind < argc)
 		cli_usage_error("unexpected argument '%s'", argv[optind]);
+	log_start(o->foreground, !o->test_config && !o->dump_config);
 }
 
 static void report_error(void *ctx, const char *msg)
@@ -213,14 +230,17 @@ static int detach(void)
 static void finish_detach(int ready_fd)
 {
 	int null = open("/dev/null", O_RDWR);
+	char err[256];
 
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
 		die("/dev/null: %s", strerror(errno));
-	log_to_syslog();
+	if (log_detached(err, sizeof(err)))
+		die("%s", err);
 	if (write(ready_fd, "", 1) != 1)
 		log_err("cannot tell the parent that aiod is ready: %s",
 			strerror(errno));
-	dup2(null, 2);
+	if (!log_needs_stderr())
+		dup2(null, 2);
 	close(null);
 	close(ready_fd);
 }
@@ -291,10 +311,15 @@ int main(int argc, char **argv)
 	devs = calloc(cfg.ndevices, sizeof(*devs));
 	if (!devs)
 		die("out of memory");
-	for (size_t i = 0; i < cfg.ndevices; i++)
+	for (size_t i = 0; i < cfg.ndevices; i++) {
 		if (backend_open_device(&devs[i], &cfg.devices[i], err,
 					sizeof(err)))
 			die("device %s: %s", cfg.devices[i].name, err);
+		log_debug("device %s: %s, %llu bytes at offset %llu",
+			  devs[i].spec.name, devs[i].spec.path,
+			  (unsigned long long)devs[i].size,
+			  (unsigned long long)devs[i].offset);
+	}
 
 	if (!o.foreground)
 		ready_fd = detach();

@@ -63,8 +63,10 @@ static const char *const allowed[] = {
 	"rt_sigprocmask", "rt_sigreturn", "sched_yield", "nanosleep",
 	"clock_nanosleep", "clock_gettime", "gettimeofday", "time",
 	"getrandom", "prlimit64", "getrlimit",
-	/* syslog, stopping (unmount, pid file) */
-	"socket", "connect", "sendto", "umount2", "rmdir", "unlink",
+	/* syslog and the journal (sendmsg: sd_journal_send), stopping
+	 * (unmount, pid file) */
+	"socket", "connect", "sendto", "sendmsg", "umount2", "rmdir",
+	"unlink",
 	"getuid", "geteuid", "getgid", "getegid",
 #ifdef AIOD_ASAN
 	/* the sanitizer runtime's report and its leak check at exit */

@@ -96,15 +96,15 @@ static void check_paths(const struct config *cfg, const char *file,
 		struct stat st;
 
 		if (d->line)
-			snprintf(where, sizeof(where), "%s:%u", file, d->line);
+			snprintf(where, sizeof(where), "%s:%u: device %s", file,
+				 d->line, d->name);
 		else
 			snprintf(where, sizeof(where), "--device %s", d->name);
 		if (stat(d->path, &st))
-			say(r, "%s: device %s: %s: %s", where, d->name,
-			    d->path, strerror(errno));
+			say(r, "%s: %s: %s", where, d->path, strerror(errno));
 		else if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
-			say(r, "%s: device %s: %s is neither a block device "
-			    "nor a regular file", where, d->name, d->path);
+			say(r, "%s: %s is neither a block device nor a regular "
+			    "file", where, d->path);
 	}
 }
 

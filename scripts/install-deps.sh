@@ -12,7 +12,7 @@
 set -eu
 
 packages="make gcc clang pkg-config libaio-dev libfuse3-dev fuse3 check
-          libseccomp-dev libclang-rt-14-dev strace
+          libseccomp-dev libsystemd-dev libclang-rt-14-dev strace
           gcc-multilib libc6-dev-i386 util-linux
           qemu-system-x86 linux-image-amd64 busybox-static cpio
           check:i386 libsubunit-dev:i386 fio"

@@ -158,6 +158,10 @@ stage "configuration: aiod -t, --dump-config, the lock table at start"
 sh test/service/check-config.sh "$B"
 result "aiod -t on good and bad files, --dump-config, lock table loaded" $?
 
+stage "logging: --log targets, -v and -q, no syslog, no journald"
+sh test/service/check-log.sh "$B"
+result "timestamps, levels, --log=FILE, the fallback to standard error" $?
+
 stage "backing store"
 size=$((64 * 1024 * 1024))
 half=$((size / 2))
