@@ -41,7 +41,7 @@ CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
 aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c common/cli.c \
-                  aiod/settings.c aiolkinit/memlock_conf.c \
+                  aiod/settings.c aiod/reload.c aiolkinit/memlock_conf.c \
                   $(AIOD_LIB_SRCS)
 # libsystemd (the journal, sd_notify) is referenced weakly so that the
 # static aiod links without it: --no-as-needed keeps it in the dynamic one.

@@ -181,6 +181,26 @@ const char *settings_file(const struct settings_source *src);
 int settings_read(const struct settings_source *src, struct config *cfg,
 		  void (*report)(void *ctx, const char *msg), void *ctx);
 
+/* ---- reload.c ------------------------------------------------------ */
+
+struct frontend;
+
+/* Open cfg's devices (copies: cfg may be freed) and remember its
+ * tunables; 0, or -1 with err naming the device. */
+int reload_open(const struct config *cfg, char *err, size_t errlen);
+struct device *const *reload_devices(size_t *n);
+/* From now on src is re-read on reload_apply(), fe serves the devices. */
+void reload_serve(const struct frontend *fe,
+		  const struct settings_source *src);
+/* SIGHUP: read the configuration and the lock table again and apply
+ * them, or, if anything in them is wrong, log why and change nothing. */
+void reload_apply(void);
+/* After each batch of the event loop: remove retiring devices no file
+ * has open, finish a reload whose new devices have become ready.
+ * Returns true while a reload waits for its devices. */
+bool reload_poll(void);
+void reload_shutdown(void);
+
 /* ---- abi.c ---------------------------------------------------------- */
 
 enum aio_op {
@@ -363,6 +383,9 @@ struct device {
 	bool readonly;			/* ro, or the backing is read-only */
 	struct device_stats stats;
 	struct log_budget errlog;	/* failed transfers' messages */
+	unsigned nopen;			/* open files (engine_file.c) */
+	bool retiring;			/* removed by a reload: no new opens;
+					   goes once nopen is 0 (reload.c) */
 };
 
 struct backend_io;
@@ -438,8 +461,8 @@ const struct tunables *engine_tunables(void);
 /* callers.c's retired(): a gone process loses its lock and region. */
 void engine_caller_retired(struct caller *c);
 
-/* NULL with errno ENOMEM, or EROFS for a write open of a read-only
- * device. */
+/* NULL with errno ENOMEM, EROFS for a write open of a read-only
+ * device, or ENXIO for a retiring one. */
 struct aio_file *engine_open(struct device *dev, int open_flags);
 /* Free a file whose open was never answered. */
 void engine_discard(struct aio_file *f);
@@ -485,7 +508,8 @@ void engine_pio(struct aio_file *f, struct engine_call *call,
 struct aio_lktbl;
 struct aio_info;
 struct aio_devinfo;
-void admin_init(struct device *devs, size_t ndevs);
+/* The devices aioinfo lists (reload.c's set, again after each change). */
+void admin_init(struct device *const *devs, size_t ndevs);
 /* The admin ioctls of scoaio/ioctl.h: 0 or an errno. */
 int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t);
 void admin_info(struct aio_info *info);
@@ -493,15 +517,23 @@ int admin_devinfo(struct aio_devinfo *d);
 
 /* ---- glue.c, frontend_fuse.c, frontend_cuse.c ------------------------ */
 
-/* A kernel front end: makes devices openable and feeds the engine. */
+/* A kernel front end: makes devices openable and feeds the engine.  A
+ * retiring device refuses new opens in the engine (ENXIO); the FUSE front
+ * end also stops listing and finding it. */
 struct frontend {
 	const char *name;
 	/* Create the devices (at 'where' for FUSE); 0 or -1 with err set. */
-	int (*start)(struct device *devs, size_t n, const char *where,
+	int (*start)(struct device *const *devs, size_t n, const char *where,
 		     char *err, size_t errlen);
 	/* 1 when every device can be opened, 0 not yet, -1 with err set. */
 	int (*ready)(char *err, size_t errlen);
-	/* Remove what start created. */
+	/* While serving (a reload): add a device (ready() then tells when it
+	 * can be opened), 0 or -1 with err set; remove one that no file has
+	 * open; apply a device's new owner, group and mode. */
+	int (*add)(struct device *dev, char *err, size_t errlen);
+	void (*remove)(struct device *dev);
+	void (*update)(struct device *dev);
+	/* Remove what start and add created. */
 	void (*stop)(void);
 };
 

@@ -3,8 +3,9 @@
  * config file, open the partitions, detach (the first process exits 0 only
  * once every device can be opened, non-zero with the reason otherwise),
  * give up the privileges serving does not need (privs.c), run the event
- * loop, and on SIGTERM, SIGINT or SIGHUP stop taking requests, drain the
- * transfers in flight and remove the devices it created.
+ * loop, reload on SIGHUP (reload.c), and on SIGTERM or SIGINT stop taking
+ * requests, drain the transfers in flight and remove the devices it
+ * created.
  */
 #include "aiod.h"
 #include "common/cli.h"
@@ -245,14 +246,24 @@ static void finish_detach(int ready_fd)
 	close(ready_fd);
 }
 
-static bool stop_requested;
+static bool stop_requested, reload_requested;
 
 static void on_signal(struct loop_source *src)
 {
 	struct signalfd_siginfo si;
 
 	while (read(src->fd, &si, sizeof(si)) == sizeof(si))
-		stop_requested = true;
+		if (si.ssi_signo == SIGHUP)
+			reload_requested = true;
+		else
+			stop_requested = true;
+}
+
+/* After each batch of events while serving. */
+static void after_batch(void)
+{
+	engine_start_accepted();
+	reload_poll();
 }
 
 static void on_completions(struct loop_source *src)
@@ -284,7 +295,8 @@ int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct config cfg;
-	struct device *devs;
+	struct device *const *devs;
+	size_t ndevs;
 	const struct frontend *fe;
 	struct loop_source sigsrc, aiosrc;
 	char err[512];
@@ -308,18 +320,9 @@ int main(int argc, char **argv)
 
 	if (o.pidfile && pidfile_claim(o.pidfile, err, sizeof(err)))
 		die("%s", err);
-	devs = calloc(cfg.ndevices, sizeof(*devs));
-	if (!devs)
-		die("out of memory");
-	for (size_t i = 0; i < cfg.ndevices; i++) {
-		if (backend_open_device(&devs[i], &cfg.devices[i], err,
-					sizeof(err)))
-			die("device %s: %s", cfg.devices[i].name, err);
-		log_debug("device %s: %s, %llu bytes at offset %llu",
-			  devs[i].spec.name, devs[i].spec.path,
-			  (unsigned long long)devs[i].size,
-			  (unsigned long long)devs[i].offset);
-	}
+	if (reload_open(&cfg, err, sizeof(err)))
+		die("%s", err);
+	devs = reload_devices(&ndevs);
 
 	if (!o.foreground)
 		ready_fd = detach();
@@ -338,7 +341,7 @@ int main(int argc, char **argv)
 
 	raise_fd_limit(&cfg);
 	engine_init(&cfg.tun);
-	admin_init(devs, cfg.ndevices);
+	reload_serve(fe, &o.src);
 	if (loop_init() ||
 	    quota_init(&cfg.tun) || callers_init(engine_caller_retired) ||
 	    clientmem_init() ||
@@ -351,7 +354,7 @@ int main(int argc, char **argv)
 	aiosrc = (struct loop_source){ backend_eventfd(), on_completions };
 	if (loop_add(&sigsrc) || loop_add(&aiosrc))
 		die("epoll: %s", strerror(errno));
-	if (fe->start(devs, cfg.ndevices, o.fuse_dir, err, sizeof(err))) {
+	if (fe->start(devs, ndevs, o.fuse_dir, err, sizeof(err))) {
 		fe->stop();
 		die("%s", err);
 	}
@@ -383,9 +386,15 @@ int main(int argc, char **argv)
 	if (ready_fd >= 0)
 		finish_detach(ready_fd);
 
-	while (!stop_requested && !glue_session_ended())
-		if (loop_run_once(-1, engine_start_accepted))
+	while (!stop_requested && !glue_session_ended()) {
+		if (reload_requested) {
+			reload_requested = false;
+			reload_apply();
+		}
+		/* New devices of a reload are polled until ready. */
+		if (loop_run_once(reload_poll() ? 100 : -1, after_batch))
 			log_err("epoll_wait: %s", strerror(errno));
+	}
 
 	/* Drain: no new requests, finish the transfers in flight. */
 	log_info("stopping: draining %u transfer%s in flight",
@@ -414,9 +423,7 @@ int main(int argc, char **argv)
 	backend_shutdown();
 	glue_shutdown();
 	loop_shutdown();
-	for (size_t i = 0; i < cfg.ndevices; i++)
-		backend_close_device(&devs[i]);
-	free(devs);
+	reload_shutdown();
 	config_free(&cfg);
 	free(o.src.tunables);
 	free(o.src.devices);

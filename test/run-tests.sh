@@ -162,6 +162,10 @@ stage "logging: --log targets, -v and -q, no syslog, no journald"
 sh test/service/check-log.sh "$B"
 result "timestamps, levels, --log=FILE, the fallback to standard error" $?
 
+stage "SIGHUP reloads while a client does I/O (FUSE front end)"
+sh test/service/check-reload.sh "$B"
+result "add, refuse a bad configuration, retire an open device, new mode" $?
+
 stage "backing store"
 size=$((64 * 1024 * 1024))
 half=$((size / 2))

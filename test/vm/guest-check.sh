@@ -196,19 +196,20 @@ for prog in aioconform aioconform32; do
 done
 
 stage "CUSE front end: aiod's privileges once serving"
-# aiod(8), PRIVILEGES: on CUSE CAP_DAC_OVERRIDE, CAP_IPC_LOCK and
-# CAP_SYS_PTRACE only (no CAP_SYS_ADMIN); no_new_privs; a seccomp filter.
+# aiod(8), PRIVILEGES: on CUSE CAP_DAC_OVERRIDE, CAP_IPC_LOCK,
+# CAP_SYS_PTRACE and, for reloads, CAP_CHOWN and CAP_FOWNER (no
+# CAP_SYS_ADMIN); no_new_privs; a seccomp filter.
 if [ $cuse_up -eq 0 ] && alive "$aiod_pid"; then
 	grep -E '^(CapEff|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
 	rc=0
 	for t in /proc/"$aiod_pid"/task/*; do
-		for want in "CapEff:	0000000000084002" "CapBnd:	0000000000084002" \
+		for want in "CapEff:	000000000008400b" "CapBnd:	000000000008400b" \
 			    "NoNewPrivs:	1" "Seccomp:	2"; do
 			grep -qx "$want" "$t/status" ||
 				{ echo "thread ${t##*/}: not '$want'"; rc=1; }
 		done
 	done
-	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapBnd = 0x84002" $rc
+	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapBnd = 0x8400b" $rc
 else
 	echo "(aiod is not running)"
 	result "aiod's privileges (CUSE)" 1
