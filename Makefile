@@ -41,7 +41,8 @@ CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
 aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c common/cli.c \
-                  aiod/settings.c aiod/reload.c aiolkinit/memlock_conf.c \
+                  aiod/settings.c aiod/reload.c aiod/notify.c \
+                  aiolkinit/memlock_conf.c \
                   $(AIOD_LIB_SRCS)
 # libsystemd (the journal, sd_notify) is referenced weakly so that the
 # static aiod links without it: --no-as-needed keeps it in the dynamic one.
@@ -70,6 +71,8 @@ aiostallfs_SRCS = test/attack/aiostallfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
 # Positional calls on other drivers, for libasync under strace.
 aioprobe_SRCS   = test/libasync/aioprobe.c
+# What systemd would hear from aiod (sd_notify), for the tests.
+notifylisten_SRCS = test/service/notifylisten.c
 # Random requests against a running aiod (also i386, built by make check).
 aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
@@ -77,7 +80,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
            dmcreate aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz
+           aiolivefuzz notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate

@@ -181,6 +181,16 @@ const char *settings_file(const struct settings_source *src);
 int settings_read(const struct settings_source *src, struct config *cfg,
 		  void (*report)(void *ctx, const char *msg), void *ctx);
 
+/* ---- notify.c ------------------------------------------------------ */
+
+/* sd_notify(3) when systemd started aiod (NOTIFY_SOCKET), each with a
+ * STATUS= line from fmt; nothing otherwise. */
+void notify_ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void notify_reloading(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+void notify_stopping(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
 /* ---- reload.c ------------------------------------------------------ */
 
 struct frontend;

@@ -385,6 +385,7 @@ int main(int argc, char **argv)
 		 o.fuse_dir ? " at " : "", o.fuse_dir ? o.fuse_dir : "");
 	if (ready_fd >= 0)
 		finish_detach(ready_fd);
+	notify_ready("serving %zu device%s", ndevs, ndevs == 1 ? "" : "s");
 
 	while (!stop_requested && !glue_session_ended()) {
 		if (reload_requested) {
@@ -399,6 +400,8 @@ int main(int argc, char **argv)
 	/* Drain: no new requests, finish the transfers in flight. */
 	log_info("stopping: draining %u transfer%s in flight",
 		 engine_inflight(), engine_inflight() == 1 ? "" : "s");
+	notify_stopping("draining %u transfer%s in flight", engine_inflight(),
+			engine_inflight() == 1 ? "" : "s");
 	glue_pause_sessions();
 	started = time(NULL);
 	while (engine_inflight() || clientmem_unfinished()) {

@@ -66,9 +66,10 @@ static const char *const allowed[] = {
 	"rt_sigprocmask", "rt_sigreturn", "sched_yield", "nanosleep",
 	"clock_nanosleep", "clock_gettime", "gettimeofday", "time",
 	"getrandom", "prlimit64", "getrlimit",
-	/* syslog and the journal (sendmsg: sd_journal_send), stopping
-	 * (unmount, pid file) */
-	"socket", "connect", "sendto", "sendmsg", "umount2", "rmdir",
+	/* syslog, the journal and sd_notify (sendmsg, get/setsockopt:
+	 * libsystemd), stopping (unmount, pid file) */
+	"socket", "connect", "sendto", "sendmsg", "getsockopt",
+	"setsockopt", "umount2", "rmdir",
 	"unlink",
 	"getuid", "geteuid", "getgid", "getegid",
 #ifdef AIOD_ASAN

@@ -128,6 +128,8 @@ static void log_reloaded(void)
 		retiring += devs[i]->retiring;
 	log_info("reloaded: serving %zu device%s, %zu retiring",
 		 ndevs - retiring, ndevs - retiring == 1 ? "" : "s", retiring);
+	notify_ready("serving %zu device%s, %zu retiring", ndevs - retiring,
+		     ndevs - retiring == 1 ? "" : "s", retiring);
 }
 
 static void report_error(void *ctx, const char *msg)
@@ -248,6 +250,7 @@ void reload_apply(void)
 	int errors;
 
 	log_info("reloading the configuration (%s)", settings_file(source));
+	notify_reloading("reloading %s", settings_file(source));
 	errors = settings_read(source, &next, report_error, NULL);
 	if (!errors)
 		errors = check_changes(&next);
@@ -256,6 +259,9 @@ void reload_apply(void)
 	if (errors) {
 		log_err("reload: refused; aiod keeps serving its %zu device%s "
 			"as before", before, before == 1 ? "" : "s");
+		notify_ready("reload refused (see the log); serving %zu "
+			     "device%s as before", before,
+			     before == 1 ? "" : "s");
 		config_free(&next);
 		return;
 	}
@@ -295,10 +301,12 @@ bool reload_poll(void)
 	rc = frontend->ready(err, sizeof(err));
 	if (rc == 0)
 		return true;
-	if (rc < 0)
+	if (rc < 0) {
 		log_err("reload: %s", err);
-	else
+		notify_ready("reload: %s", err);
+	} else {
 		log_reloaded();
+	}
 	waiting = false;
 	return false;
 }

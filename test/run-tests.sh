@@ -166,6 +166,13 @@ stage "SIGHUP reloads while a client does I/O (FUSE front end)"
 sh test/service/check-reload.sh "$B"
 result "add, refuse a bad configuration, retire an open device, new mode" $?
 
+stage "systemd: systemd-analyze verify aiod.service, sd_notify"
+sh test/service/check-systemd.sh "$B"
+rc=$?
+if [ $rc -eq 77 ]; then skip "systemd-analyze verify" "no systemd-analyze"
+else result "aiod.service verifies; READY, RELOADING, STOPPING in order" $rc
+fi
+
 stage "backing store"
 size=$((64 * 1024 * 1024))
 half=$((size / 2))
