@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine_file.c -- the engine's open files: opening and freeing them
  * (counted per device, so that a device a reload removed goes once none
