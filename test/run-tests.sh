@@ -663,11 +663,18 @@ stage_systemd() {
 	fi
 }
 
+stage_install() {
+	stage "make install and make uninstall into a DESTDIR"
+	sh test/service/check-install.sh "$B"
+	result "install, list, uninstall: nothing left but an edited aiod.conf" $?
+}
+
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
 all_stages=$(echo install_deps unit aioinfo conform libasync libasync_only \
 	privileges mlock device_error data_safety no_seccomp hygiene \
-	san_conform livefuzz attack fuzz cli config logging reload systemd vm)
+	san_conform livefuzz attack fuzz cli config logging reload systemd \
+	install vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0
