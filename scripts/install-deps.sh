@@ -3,7 +3,9 @@
 # install-deps.sh -- installs, on Debian 12, every package scoaio needs to
 # build, test and benchmark: the build tools and libraries, the i386 Check
 # library for the 32-bit conformance suite, and qemu with Debian's kernel and
-# busybox for the CUSE VM test.  Installs only what is missing (a package
+# busybox for the CUSE VM test; with the argument `package`, also the Debian
+# packaging tools (debhelper, dpkg-dev, lintian, fakeroot) that only the
+# package stage needs.  Installs only what is missing (a package
 # dpkg left half-configured or unpacked counts as missing) and prints nothing
 # when nothing is; run as root.  On the way it finishes the work of an
 # interrupted dpkg (dpkg --configure -a), also once more if apt-get install
@@ -20,6 +22,14 @@ packages="make gcc clang pkg-config libaio-dev libfuse3-dev fuse3 check
 
 say() { echo "install-deps: $*"; }
 die() { echo "install-deps: $*" >&2; exit 1; }
+
+# Packages only one stage needs, by the group named as an argument.
+for group in "$@"; do
+	case $group in
+	package) packages="$packages debhelper dpkg-dev lintian fakeroot" ;;
+	*) die "unknown group '$group' (known: package)" ;;
+	esac
+done
 missing() {	# the packages of $packages not "ok installed", each after a space
 	for p in $packages; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -48,7 +58,7 @@ apt_install() {
 missing=$(missing)
 [ -n "$missing" ] || exit 0
 [ "$(id -u)" = 0 ] ||
-	die "missing packages:$missing; run as root: sh scripts/install-deps.sh"
+	die "missing packages:$missing; run as root: sh scripts/install-deps.sh${*:+ $*}"
 export DEBIAN_FRONTEND=noninteractive
 
 if interrupted; then repair; fi
