@@ -669,12 +669,27 @@ stage_install() {
 	result "install, list, uninstall: nothing left but an edited aiod.conf" $?
 }
 
+stage_package() {
+	stage "Debian package: dpkg-buildpackage, lintian, dpkg -i, aiod and aioconform, purge"
+	if ! sh scripts/install-deps.sh package; then
+		result "the packaging tools (install-deps.sh package)" 1
+		return
+	fi
+	sh test/service/check-package.sh
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skip "the Debian package" "scoaio is installed on this machine"
+	else
+		result "built, lintian clean, installed, served, conformant, purged" $rc
+	fi
+}
+
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
 all_stages=$(echo install_deps unit aioinfo conform libasync libasync_only \
 	privileges mlock device_error data_safety no_seccomp hygiene \
 	san_conform livefuzz attack fuzz cli config logging reload systemd \
-	install vm)
+	install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0
