@@ -217,20 +217,12 @@ bench: deps
 	$(MAKE) $(B)/aiod $(B)/aiobench
 	sh bench/run-bench.sh
 
-$(B)/libasync.pc: libasync/libasync.pc.in Makefile
-	@mkdir -p $(B)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    $< >$@
-$(B)/aiod.service: systemd/aiod.service.in Makefile
-	@mkdir -p $(B)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
-
 # make install / uninstall: programs, libasync (and its i386 build into
 # the i386 multiarch directory when it has been built), the header, man
 # pages, README and LICENSE, the systemd unit, and the sample
 # configuration files, which never replace edited ones (and which
-# uninstall removes only if they are still as installed).
+# uninstall removes only if they are still as installed).  libasync.pc
+# and aiod.service are made at install time, for this install's paths.
 INSTALL_PROGRAMS = aiod aiolkinit aioinfo aioconform
 INSTALL_MAN = $(wildcard man/*.[1-9])
 INSTALL_DOCS = README.md $(wildcard LICENSE)
@@ -238,7 +230,7 @@ ETC_FILES = scoaio/aiod.conf:aiod.conf aiomemlock.conf:aiomemlock.conf
 LIB32 = $(wildcard $(B)/lib32/libasync.so)
 
 install: $(addprefix $(B)/,$(INSTALL_PROGRAMS)) $(B)/libasync.so \
-         $(B)/libasync.a $(B)/libasync.pc $(B)/aiod.service
+         $(B)/libasync.a
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(INCLUDEDIR)/sys \
 	        $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(DOCDIR) \
 	        $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/scoaio \
@@ -250,7 +242,10 @@ install: $(addprefix $(B)/,$(INSTALL_PROGRAMS)) $(B)/libasync.so \
 	install -m 644 $(B)/libasync.so $(DESTDIR)$(LIBDIR)/libasync.so.1
 	ln -sf libasync.so.1 $(DESTDIR)$(LIBDIR)/libasync.so
 	install -m 644 $(B)/libasync.a $(DESTDIR)$(LIBDIR)
-	install -m 644 $(B)/libasync.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    libasync/libasync.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libasync.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/libasync.pc
 ifneq ($(LIB32),)
 	install -d $(DESTDIR)$(LIB32DIR)
 	install -m 644 $(B)/lib32/libasync.so $(DESTDIR)$(LIB32DIR)/libasync.so.1
@@ -262,7 +257,9 @@ endif
 	done
 	install -m 644 $(INSTALL_DOCS) aiod.conf aiomemlock.conf \
 	        $(DESTDIR)$(DOCDIR)
-	install -m 644 $(B)/aiod.service $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/aiod.service.in \
+	    >$(DESTDIR)$(UNITDIR)/aiod.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/aiod.service
 	for f in $(ETC_FILES); do \
 	        dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; \
 	        if [ -e $$dst ]; then \
