@@ -350,8 +350,6 @@ int main(int argc, char **argv)
 	    locktbl_load(cfg.locks, cfg.nlocks, true) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
-	log_info("lock table %s: %zu entr%s", config_locktable(&cfg),
-		 cfg.nlocks, cfg.nlocks == 1 ? "y" : "ies");
 	aiosrc = (struct loop_source){ backend_eventfd(), on_completions };
 	if (loop_add(&sigsrc) || loop_add(&aiosrc))
 		die("epoll: %s", strerror(errno));
@@ -381,9 +379,11 @@ int main(int argc, char **argv)
 		fe->stop();
 		die("%s", rc < 0 ? err : "stopped before the devices were ready");
 	}
-	log_info("serving %zu device%s through %s%s%s", cfg.ndevices,
-		 cfg.ndevices == 1 ? "" : "s", fe->name,
-		 o.fuse_dir ? " at " : "", o.fuse_dir ? o.fuse_dir : "");
+	log_info("serving %zu device%s through %s%s%s; lock table %s: %zu "
+		 "entr%s", cfg.ndevices, cfg.ndevices == 1 ? "" : "s",
+		 fe->name, o.fuse_dir ? " at " : "",
+		 o.fuse_dir ? o.fuse_dir : "", config_locktable(&cfg),
+		 cfg.nlocks, cfg.nlocks == 1 ? "y" : "ies");
 	if (ready_fd >= 0)
 		finish_detach(ready_fd);
 	notify_ready("serving %zu device%s", ndevs, ndevs == 1 ? "" : "s");
