@@ -476,7 +476,7 @@ start_slow() { # LOGNAME [ARGS]: a CUSE aiod serving rdsk/slow; waits until it s
 	start_aiod "$log" -o NAIOREQPP=$reqpp -o NAIOREQ=$req "$@" \
 		--device "rdsk/slow=$slow_dev,mode=0666"
 	n=200
-	until grep -q "^aiod: serving " "$aiod_log"; do
+	until grep -q -E "(^| )aiod: serving " "$aiod_log"; do
 		if ! alive "$aiod_pid" || [ $n -le 0 ]; then
 			show_log
 			return 1
