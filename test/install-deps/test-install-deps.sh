@@ -24,9 +24,10 @@ machine() {
 	: >"$t/m/status"
 	: >"$t/m/log"
 }
-run() {		# CASE: run the script on the machine
+run() {		# CASE [PACKAGE...]: run the script on the machine
 	name=$1 bad=""
-	PATH=$t/m/bin:$PATH STUB_DIR=$t/m sh "$script" >"$t/out" 2>"$t/err"
+	shift
+	PATH=$t/m/bin:$PATH STUB_DIR=$t/m sh "$script" "$@" >"$t/out" 2>"$t/err"
 	rc=$?
 }
 expect() {	# WHAT COMMAND...: WHAT is wrong with the case unless COMMAND
@@ -140,6 +141,18 @@ expect "exit 1" [ $rc -eq 1 ]
 expect "dpkg's error" said err "^dpkg: error processing package fio"
 expect "the command named" said err "^install-deps: .*run: dpkg --configure -a$"
 expect "no apt-get install" unsaid m/log "^apt-get install"
+done_
+
+machine
+echo "gnuplot-nox -" >"$t/m/status"
+run "a package named as an argument: installed only when named"
+expect "exit 0" [ $rc -eq 0 ]
+expect "no output" lines out 0
+expect "no apt-get install" unsaid m/log "^apt-get install"
+run "a package named as an argument: installed only when named" gnuplot-nox
+expect "exit 0" [ $rc -eq 0 ]
+expect "gnuplot-nox installed" said out "^install-deps: installing gnuplot-nox$"
+expect "one apt-get install of it" calls "^apt-get install .* gnuplot-nox$" 1
 done_
 
 machine
