@@ -4,13 +4,14 @@
 # (direct I/O) over a fully written image of its own, starts aiod on them
 # with the FUSE front end (A in the default cache=writethrough, B with
 # cache=writeback), runs aiobench over both, and draws its chart with
-# gnuplot.  Results go to $B/bench/ (bench.txt, bench.json, bench.png).
-# BENCH_QUICK=1 makes a short run; BENCH_CHART=no skips the chart (and
-# gnuplot).  Other arguments go to aiobench (aiobench(1)).  Tears
+# gnuplot.  Results go to $BENCH_OUT, by default $B/bench/ (bench.txt,
+# bench.json, bench.png).  BENCH_QUICK=1 makes a short run; BENCH_CHART=no
+# skips the chart (and gnuplot).  Other arguments go to aiobench (aiobench(1)).  Tears
 # everything down on exit.  Run as root.
 set -eu
 B=${B:-build}
-out=$B/bench
+out=${BENCH_OUT:-$B/bench}
+here=$(dirname "$0")
 work=$(mktemp -d /var/tmp/scoaio-bench.XXXXXX)
 loops=""
 aiod_pid=""
@@ -51,7 +52,7 @@ echo "partitions: A $loop_a (aiod $work/mnt/rdsk/0s1, durable)," \
 	"$loop_a" "$loop_b" "$work/mnt/rdsk/0s1" "$work/mnt/rdsk/0s2"
 if [ "${BENCH_CHART:-yes}" != no ]; then
 	gnuplot -e "datafile='$out/bench.dat'; outfile='$out/bench.png'" \
-		bench/bench.gp
+		"$here/bench.gp"
 	echo "chart: $out/bench.png"
 fi
 echo "table: $out/bench.txt; JSON: $out/bench.json"
