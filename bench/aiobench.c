@@ -867,7 +867,7 @@ static const char usage_text[] =
 "writes bench.txt, bench.json and bench.dat (gnuplot data) into DIR.\n"
 "A is durable (aiod cache=writethrough), B cache=writeback; both the same size.\n"
 "  -r ROUNDS     rounds (default 5)\n"
-"  -t SECONDS    seconds per run (default 0.7)\n"
+"  -t SECONDS    seconds per run (default 1)\n"
 "  -q            quick: one round of 0.15 s runs (any -r, -t given win)\n"
 "  -o DIR        where the results go (default .)\n"
 "  -c LIST       contenders, comma-separated (default all; native always runs):\n"
@@ -960,7 +960,7 @@ static void parse_options(int argc, char **argv)
 		default: fputs(usage_text, stderr); exit(2);
 		}
 	set.rounds = rounds ? rounds : quick ? 1 : 5;
-	set.seconds = seconds > 0 ? seconds : quick ? 0.15 : 0.7;
+	set.seconds = seconds > 0 ? seconds : quick ? 0.15 : 1.0;
 	set.use[NATIVE] = true;		/* the yardstick */
 	if (argc - optind != 4 || !set.aiod_pidfile ||
 	    (set.use[AIOD_LIBASYNC] && !set.libasync)) {
