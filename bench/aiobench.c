@@ -874,7 +874,8 @@ static const char usage_text[] =
 "                native native-poll aiod-ioctl aiod-libasync posix-aio\n"
 "  -P LIST       patterns, comma-separated (default all; -l lists them)\n"
 "  -p FILE       aiod's pid file (its CPU time is read from /proc)\n"
-"  -L FILE       libasync.so, preloaded for aiod-libasync\n"
+"  -L FILES      libasync.so (after the ASan runtime for SAN=1 builds),\n"
+"                preloaded for aiod-libasync: LD_PRELOAD's value\n"
 "  -l            list the patterns and exit\n"
 "  -h, --help    show this help\n"
 "  -V, --version show the version\n";

@@ -48,7 +48,11 @@ aiod_pid=$(cat "$work/aiod.pid")
 echo "partitions: A $loop_a (aiod $work/mnt/rdsk/0s1, durable)," \
      "B $loop_b (aiod $work/mnt/rdsk/0s2, cache=writeback), $mib MiB each;" \
      "$(nproc) CPUs; $(uptime)"
-"$B/aiobench" -o "$out" -p "$work/aiod.pid" -L "$B/libasync.so" "$@" \
+# A sanitizer-built libasync.so (SAN=1) needs the ASan runtime before it.
+preload=$B/libasync.so
+asan=$(ldd "$preload" | sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
+[ -z "$asan" ] || preload="$asan $preload"
+"$B/aiobench" -o "$out" -p "$work/aiod.pid" -L "$preload" "$@" \
 	"$loop_a" "$loop_b" "$work/mnt/rdsk/0s1" "$work/mnt/rdsk/0s2"
 if [ "${BENCH_CHART:-yes}" != no ]; then
 	gnuplot -e "datafile='$out/bench.dat'; outfile='$out/bench.png'" \
