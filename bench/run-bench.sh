@@ -55,8 +55,9 @@ asan=$(ldd "$preload" | sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
 "$B/aiobench" -o "$out" -p "$work/aiod.pid" -L "$preload" "$@" \
 	"$loop_a" "$loop_b" "$work/mnt/rdsk/0s1" "$work/mnt/rdsk/0s2"
 if [ "${BENCH_CHART:-yes}" != no ]; then
-	gnuplot -e "datafile='$out/bench.dat'; outfile='$out/bench.png'" \
-		"$here/bench.gp"
+	run=$(head -n 1 "$out/bench.txt" | tr -d "'")
+	gnuplot -e "datafile='$out/bench.dat'; outfile='$out/bench.png';" \
+		-e "subtitle='$run'" "$here/bench.gp"
 	echo "chart: $out/bench.png"
 fi
 echo "table: $out/bench.txt; JSON: $out/bench.json"
