@@ -3,11 +3,13 @@
 # install-deps.sh -- installs, on Debian 12, every package scoaio needs to
 # build, test and benchmark: the build tools and libraries, the i386 Check
 # library for the 32-bit conformance suite, and qemu with Debian's kernel,
-# busybox, nbdkit and nbd-client for the CUSE and NBD VM tests; with the
-# argument `package`, also the Debian packaging tools (debhelper, dpkg-dev,
-# lintian, fakeroot) that only the package stage needs.  Installs only what
-# is missing (a package dpkg left half-configured or unpacked counts as
-# missing) and prints nothing when nothing is; run as root.  On the way it finishes the work of an
+# busybox, nbdkit and nbd-client for the CUSE and NBD VM tests, jq for the
+# benchmark harness's check; with the argument `package`, also the Debian
+# packaging tools (debhelper, dpkg-dev, lintian, fakeroot) that only the
+# package stage needs, and with `bench` gnuplot for `make bench`'s chart,
+# which nothing else needs.  Installs only what is missing (a package dpkg
+# left half-configured or unpacked counts as missing) and prints nothing
+# when nothing is; run as root.  On the way it finishes the work of an
 # interrupted dpkg (dpkg --configure -a), also once more if apt-get install
 # is itself interrupted, adds the i386 architecture and fetches the apt
 # lists.  Each failure is one line on stderr naming the package or the step,
@@ -19,7 +21,7 @@ packages="make gcc clang pkg-config libaio-dev libfuse3-dev fuse3 check
           gcc-multilib libc6-dev-i386 util-linux
           qemu-system-x86 linux-image-amd64 busybox-static cpio
           nbdkit nbd-client
-          check:i386 libsubunit-dev:i386 fio"
+          check:i386 libsubunit-dev:i386 fio jq"
 
 say() { echo "install-deps: $*"; }
 die() { echo "install-deps: $*" >&2; exit 1; }
@@ -28,7 +30,8 @@ die() { echo "install-deps: $*" >&2; exit 1; }
 for group in "$@"; do
 	case $group in
 	package) packages="$packages debhelper dpkg-dev lintian fakeroot" ;;
-	*) die "unknown group '$group' (known: package)" ;;
+	bench) packages="$packages gnuplot-nox" ;;
+	*) die "unknown group '$group' (known: package, bench)" ;;
 	esac
 done
 missing() {	# the packages of $packages not "ok installed", each after a space
