@@ -35,7 +35,7 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/rules.c aiod/engine_file.c aiod/engine_aio.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
-                aiod/clientmem.c \
+                aiod/clientmem.c aiod/direct.c aiod/attach_msg.c \
                 aiod/frontend_cuse.c common/failmsg.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
@@ -49,11 +49,12 @@ aioinfo_SRCS    = aioinfo/aioinfo.c
 aioconform_SRCS = $(CONFORM_SRCS)
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
-                  aiolkinit/memlock_conf.c
+                  aiolkinit/memlock_conf.c libasync/statq.c
 unit-tests_LIBS = -laio $(FUSE_LIBS) $(CHECK_LIBS) -pthread
 aiodemo_SRCS    = examples/aiodemo.c
 scodb_SRCS      = examples/scodb.c
-libasync_SRCS   = libasync/libasync.c libasync/devmap.c
+libasync_SRCS   = libasync/libasync.c libasync/devmap.c libasync/direct.c \
+                  libasync/statq.c aiod/rules.c aiod/attach_msg.c
 aiobench_SRCS   = bench/aiobench.c
 aiobench_LIBS   = -laio
 dmcreate_SRCS   = test/vm/dmcreate.c
@@ -86,11 +87,12 @@ LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
 FUZZ_CC      = clang
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
-FUZZ_TARGETS = abi config memlock devmap
+FUZZ_TARGETS = abi config memlock devmap attach
 fuzz_abi_SRCS     = aiod/abi.c aiod/rules.c
 fuzz_config_SRCS  = aiod/config.c common/failmsg.c
 fuzz_memlock_SRCS = aiolkinit/memlock_conf.c common/failmsg.c
 fuzz_devmap_SRCS  = libasync/devmap.c
+fuzz_attach_SRCS  = aiod/attach_msg.c
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps check static demo bench install clean fuzz fuzz-build

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "rules.h"
+#include <scoaio/direct.h>
 #include "common/failmsg.h"
 
 /* ---- log.c ---------------------------------------------------------- */
@@ -133,6 +134,7 @@ enum aio_op {
 	AIO_OP_SEEK,
 	AIO_OP_PREAD,
 	AIO_OP_PWRITE,
+	AIO_OP_ATTACH,		/* scoaio/direct.h */
 };
 
 /* An ioctl command decoded: which operation and in which ABI. */
@@ -161,6 +163,7 @@ struct requester {
 };
 
 struct mem_lock;
+struct direct_session;
 
 /* A client process doing AIO.  callers.c owns its identity, memory handle
  * and lifetime; the engine owns the aio(M) state below.  It lives while
@@ -183,6 +186,7 @@ struct caller {
 	struct aio_region region;	/* DKIOCMLOCK */
 	struct mem_lock *lock;		/* granted lock of the region */
 	unsigned region_files;		/* open files it was declared on */
+	struct direct_session *direct;	/* its attach connection, or NULL */
 };
 
 /* retired(c) runs once when c's process exits or replaces its image. */
@@ -299,6 +303,7 @@ struct device {
 					   unless cache=writeback */
 	uint64_t offset, size;		/* slice within fd */
 	bool readonly;			/* ro, or the backing is read-only */
+	enum aio_direct_reason direct;	/* may a client get a descriptor? */
 	struct device_stats stats;
 	struct log_budget errlog;	/* failed transfers' messages */
 };
@@ -326,6 +331,11 @@ struct backend_io {
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen);
 void backend_close_device(struct device *dev);
+/* A descriptor of dev's partition for a direct-path client (read-only
+ * unless writable and dev is writable): fd, or -errno (-EPERM: dev is a
+ * slice or an image file, see dev->direct). */
+int backend_open_for_client(const struct device *dev, bool writable);
+bool backend_writeback(const struct device *dev);
 int backend_init(unsigned max_inflight, unsigned nbufs);
 void backend_shutdown(void);
 int backend_eventfd(void);
@@ -382,6 +392,10 @@ struct aio_file *engine_open(struct device *dev, int open_flags);
 /* Free a file whose open was never answered. */
 void engine_discard(struct aio_file *f);
 uint64_t engine_file_size(const struct aio_file *f);
+/* What the direct path needs of an open file: its device, its id (unique
+ * while aiod runs) and the directions it was opened for. */
+struct device *engine_file_device(const struct aio_file *f, uint64_t *id,
+				  bool *readable, bool *writable);
 /* Answered once the file's transfers have ended; release frees f. */
 void engine_flush(struct aio_file *f, struct engine_call *call);
 void engine_release(struct aio_file *f, struct engine_call *call);
@@ -428,6 +442,31 @@ void admin_init(struct device *devs, size_t ndevs);
 int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t);
 void admin_info(struct aio_info *info);
 int admin_devinfo(struct aio_devinfo *d);
+
+/* ---- direct.c ------------------------------------------------------ *
+ * The direct path's control side: AIOC_ATTACH tokens, the attach socket
+ * served from the event loop, each attached process's shared page and
+ * its request credits (reserved in quota.c, returned when its connection
+ * ends: exit, exec, or libasync's fork handler). */
+
+/* Bind the abstract socket and watch it (before privs_drop). */
+int direct_init(char *err, size_t errlen);
+void direct_shutdown(void);
+/* AIOC_ATTACH on f for who: 0 with *out filled (out->direct says whether
+ * a token was given), or an errno. */
+int direct_issue(struct aio_file *f, const struct requester *who,
+		 struct aio_attach *out);
+/* Direct requests c holds now (clamped to its credits). */
+unsigned direct_held(const struct caller *c);
+/* Take back credits attached processes hold unused; true if any. */
+bool direct_reclaim(void);
+/* c's DKIOCMLOCK region changed: tell its shared page. */
+void direct_region_changed(const struct caller *c);
+/* aiotrace: while on, libasync sends new requests through the ioctl
+ * path, where they are traced. */
+void direct_set_tracing(bool on);
+/* aioinfo's figures of the direct path. */
+void direct_counts(uint32_t *procs, uint32_t *active, uint64_t *total);
 
 /* ---- glue.c, frontend_fuse.c, frontend_cuse.c ------------------------ */
 

@@ -378,7 +378,34 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 	dev->readonly = b->readonly;
 	dev->offset = spec->offset;
 	dev->size = spec->size ? spec->size : b->total - spec->offset;
+	/* Only a descriptor that reaches nothing but the partition may be
+	 * handed to a client: a whole block device of its own. */
+	dev->direct = !b->blk ? AIO_DIRECT_IMAGE
+		      : dev->offset || dev->size != b->total ? AIO_DIRECT_SLICE
+		      : AIO_DIRECT_OK;
 	return 0;
+}
+
+int backend_open_for_client(const struct device *dev, bool writable)
+{
+	char path[64];
+
+	if (dev->direct != AIO_DIRECT_OK)
+		return -EPERM;
+	/* A new open file description of the backing itself (never a path
+	 * looked up again): O_DIRECT, durable unless cache=writeback; the
+	 * client cannot clear O_DSYNC (F_SETFL ignores it). */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dev->fd);
+	int fd = open(path, (writable && !dev->readonly ? O_RDWR : O_RDONLY) |
+			    O_DIRECT | O_CLOEXEC | O_NOCTTY |
+			    (dev->backing->writeback ? 0 : O_DSYNC));
+
+	return fd < 0 ? -errno : fd;
+}
+
+bool backend_writeback(const struct device *dev)
+{
+	return dev->backing->writeback;
 }
 
 void backend_close_device(struct device *dev)

@@ -58,6 +58,7 @@ static void drop_region(struct caller *c)
 		locktbl_release(c->lock);
 	c->lock = NULL;
 	c->region = (struct aio_region){ 0 };
+	direct_region_changed(c);
 }
 
 void engine_caller_retired(struct caller *c)
@@ -155,6 +156,7 @@ static int mlock_decide(struct aio_file *f, const struct requester *who,
 			return err;
 		c->region = (struct aio_region){ m->avaddr, m->asize,
 						 c->lock != NULL };
+		direct_region_changed(c);
 	}
 	err = declare_on(f, c);
 	if (err && c->region_files == 0)
@@ -300,7 +302,8 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 						      : engine_requester(who, &c);
 	if (!err)
 		err = rules_check_request(rq, &c->region, &target);
-	if (!err && c->nreq >= engine_tun.naioreqpp)
+	/* NAIOREQPP counts the process's direct requests too. */
+	if (!err && c->nreq + direct_held(c) >= engine_tun.naioreqpp)
 		err = EAGAIN;
 	if (!err && !(r = calloc(1, sizeof(*r))))
 		err = EAGAIN;
@@ -310,6 +313,8 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 	}
 	buf = c->lock ? locktbl_buffer(c->lock, rq->maddr) : backend_buf_get();
 	err = buf ? quota_take_request(c->uid) : EAGAIN;
+	if (err == EAGAIN && buf && direct_reclaim())
+		err = quota_take_request(c->uid);
 	if (err) {
 		if (buf && c->lock)
 			locktbl_buffer_done(c->lock);
