@@ -465,8 +465,10 @@ void direct_region_changed(const struct caller *c);
 /* aiotrace: while on, libasync sends new requests through the ioctl
  * path, where they are traced. */
 void direct_set_tracing(bool on);
-/* aioinfo's figures of the direct path. */
-void direct_counts(uint32_t *procs, uint32_t *active, uint64_t *total);
+/* aioinfo's figures of the direct path (max: the most requests one
+ * attached process held at once). */
+void direct_counts(uint32_t *procs, uint32_t *active, uint32_t *max,
+		   uint64_t *total);
 
 /* ---- glue.c, frontend_fuse.c, frontend_cuse.c ------------------------ */
 

@@ -13,7 +13,7 @@
 _Static_assert(sizeof(struct aio_msg_request) == 32, "request layout");
 _Static_assert(sizeof(struct aio_msg_reply) == 40, "reply layout");
 _Static_assert(sizeof(struct aio_attach) == 96, "AIOC_ATTACH layout");
-_Static_assert(sizeof(struct aio_direct_page) == 48, "page layout");
+_Static_assert(sizeof(struct aio_direct_page) == 56, "page layout");
 
 size_t attach_encode_request(const struct aio_msg_request *rq, void *out)
 {
@@ -66,7 +66,7 @@ int attach_parse_reply(const void *buf, size_t len,
 	    (m.kind != AIO_MSG_ATTACH && m.kind != AIO_MSG_GRANT))
 		return EINVAL;
 	if (m.err < 0 || m.flags & ~(AIO_REPLY_RDONLY | AIO_REPLY_WRITEBACK |
-				     AIO_REPLY_PAGE))
+				     AIO_REPLY_PAGE | AIO_REPLY_DEVICE_RO))
 		return EPROTO;
 	if (m.kind == AIO_MSG_GRANT ? m.flags != 0 || m.granted > m.naioreqpp
 	    : m.granted != 0 || (m.err == 0 && m.naioreqpp == 0))

@@ -67,6 +67,7 @@ static LIST_HEAD(, direct_session) sessions =
 static unsigned npending;
 static bool tracing;
 static uint64_t total_of_ended;	/* direct requests of ended sessions */
+static uint32_t max_of_ended;	/* the most one ended session held */
 
 static time_t now_seconds(void)
 {
@@ -135,6 +136,17 @@ static uint64_t session_total(const struct direct_session *s)
 		memory_order_acquire);
 }
 
+static uint32_t session_max(const struct direct_session *s)
+{
+	/* Acquire: pairs with the client's store-release; a number no
+	 * larger than NAIOREQPP, whatever the client wrote. */
+	uint32_t m = atomic_load_explicit((_Atomic uint32_t *)&s->page->held_max,
+					  memory_order_acquire);
+	uint32_t pp = engine_tunables()->naioreqpp;
+
+	return m < pp ? m : pp;
+}
+
 /* ---- sessions ------------------------------------------------------- */
 
 static void give_back(struct direct_session *s, unsigned n)
@@ -150,6 +162,8 @@ static void session_end(struct direct_session *s)
 	close(s->src.fd);
 	if (s->page) {
 		total_of_ended += session_total(s);
+		if (session_max(s) > max_of_ended)
+			max_of_ended = session_max(s);
 		give_back(s, s->granted);
 		munmap(s->page, PAGE_BYTES);
 		close(s->pagefd);
@@ -274,6 +288,7 @@ static int do_attach(struct direct_session *s,
 		fds[nfds++] = s->pagefd;
 	rp.flags = (t.writable && !t.dev->readonly ? 0 : AIO_REPLY_RDONLY) |
 		   (backend_writeback(t.dev) ? AIO_REPLY_WRITEBACK : 0) |
+		   (t.dev->readonly ? AIO_REPLY_DEVICE_RO : 0) |
 		   (s->page_sent ? 0 : AIO_REPLY_PAGE);
 	rp.size = t.dev->size;
 	rp.file_id = t.file_id;
@@ -522,17 +537,23 @@ void direct_set_tracing(bool on)
 				memory_order_release);
 }
 
-void direct_counts(uint32_t *procs, uint32_t *active, uint64_t *total)
+void direct_counts(uint32_t *procs, uint32_t *active, uint32_t *max,
+		   uint64_t *total)
 {
 	struct direct_session *s;
 
 	*procs = 0;
 	*active = 0;
+	*max = max_of_ended;
 	*total = total_of_ended;
 	LIST_FOREACH(s, &sessions, link)
 		if (s->page && s->caller) {
+			uint32_t m = session_max(s);
+
 			(*procs)++;
 			*active += session_held(s);
 			*total += session_total(s);
+			if (m > *max)
+				*max = m;
 		}
 }

@@ -64,6 +64,8 @@ struct aio_msg_request {
 #define AIO_REPLY_RDONLY	1u	/* the descriptor is read-only */
 #define AIO_REPLY_WRITEBACK	2u	/* cache=writeback: no RWF_DSYNC */
 #define AIO_REPLY_PAGE		4u	/* a second descriptor: the page */
+#define AIO_REPLY_DEVICE_RO	8u	/* the device is read-only: writes
+					   fail with EROFS */
 
 struct aio_msg_reply {
 	uint32_t magic;
@@ -103,6 +105,10 @@ struct aio_direct_page {
 					   region fields (odd while writing);
 					   client: load-acquire, re-read */
 	uint32_t region_held;		/* a lock was granted for it */
+	uint32_t held_max;		/* client: the most held at once,
+					   store-release; daemon:
+					   load-acquire (aioinfo's maximum) */
+	uint32_t pad;
 };
 
 #endif /* SCOAIO_DIRECT_H */
