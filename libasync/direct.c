@@ -487,7 +487,7 @@ static struct ofd *ofd_of(int fd)
 	struct ofd *o;
 	int flags;
 
-	if (!e || syscall(SYS_fstat, fd, &st))
+	if (!e || fstat(fd, &st))
 		return NULL;
 	if (e->known && e->dev == st.st_dev && e->ino == st.st_ino)
 		return e->ofd;
