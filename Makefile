@@ -66,6 +66,8 @@ aiostallfs_SRCS = test/attack/aiostallfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
 # Positional calls on other drivers, for libasync under strace.
 aioprobe_SRCS   = test/libasync/aioprobe.c
+# What a client can reach through libasync's direct-path descriptors.
+aiocontain_SRCS = test/libasync/aiocontain.c
 # Random requests against a running aiod (also i386, built by make check).
 aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
@@ -73,7 +75,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
            dmcreate aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz
+           aiolivefuzz aiocontain
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate

@@ -83,10 +83,13 @@ static struct aio_direct_page *page_new(int *fd)
 {
 	struct aio_direct_page *p;
 
-	*fd = memfd_create("scoaio-direct", MFD_CLOEXEC);
+	*fd = memfd_create("scoaio-direct", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (*fd < 0)
 		return NULL;
+	/* Sealed at its size: a client cannot shrink it under aiod's
+	 * mapping (which would end aiod with SIGBUS). */
 	if (ftruncate(*fd, PAGE_BYTES) ||
+	    fcntl(*fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) ||
 	    (p = mmap(NULL, PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      *fd, 0)) == MAP_FAILED) {
 		close(*fd);
