@@ -91,7 +91,7 @@ int admin_devinfo(struct aio_devinfo *d)
 	memset(d->name, 0, sizeof(d->name));
 	snprintf(d->name, sizeof(d->name), "%s", dev->spec.name);
 	d->size = dev->size;
-	d->direct = dev->direct;
+	d->direct = backend_direct(dev);
 	d->reads = dev->stats.reads;
 	d->writes = dev->stats.writes;
 	d->bytes_read = dev->stats.bytes_read;

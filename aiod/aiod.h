@@ -303,7 +303,6 @@ struct device {
 					   unless cache=writeback */
 	uint64_t offset, size;		/* slice within fd */
 	bool readonly;			/* ro, or the backing is read-only */
-	enum aio_direct_reason direct;	/* may a client get a descriptor? */
 	struct device_stats stats;
 	struct log_budget errlog;	/* failed transfers' messages */
 };
@@ -331,9 +330,12 @@ struct backend_io {
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen);
 void backend_close_device(struct device *dev);
+/* May a client of dev get a descriptor of it (AIO_DIRECT_OK), or why
+ * not. */
+enum aio_direct_reason backend_direct(const struct device *dev);
 /* A descriptor of dev's partition for a direct-path client (read-only
- * unless writable and dev is writable): fd, or -errno (-EPERM: dev is a
- * slice or an image file, see dev->direct). */
+ * unless writable and dev is writable): fd, or -errno (-EPERM: see
+ * backend_direct). */
 int backend_open_for_client(const struct device *dev, bool writable);
 bool backend_writeback(const struct device *dev);
 int backend_init(unsigned max_inflight, unsigned nbufs);

@@ -378,19 +378,28 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 	dev->readonly = b->readonly;
 	dev->offset = spec->offset;
 	dev->size = spec->size ? spec->size : b->total - spec->offset;
-	/* Only a descriptor that reaches nothing but the partition may be
-	 * handed to a client: a whole block device of its own. */
-	dev->direct = !b->blk ? AIO_DIRECT_IMAGE
-		      : dev->offset || dev->size != b->total ? AIO_DIRECT_SLICE
-		      : AIO_DIRECT_OK;
 	return 0;
+}
+
+enum aio_direct_reason backend_direct(const struct device *dev)
+{
+	const struct backing *b = dev->backing;
+
+	/* Only a descriptor that reaches nothing but the partition may be
+	 * handed to a client: a whole block device of its own, which no
+	 * other device shares (a holder of a loop device can reconfigure
+	 * or detach it, which the others would see). */
+	return !b->blk ? AIO_DIRECT_IMAGE
+	       : dev->offset || dev->size != b->total ? AIO_DIRECT_SLICE
+	       : b->refs > 1 ? AIO_DIRECT_SHARED
+	       : AIO_DIRECT_OK;
 }
 
 int backend_open_for_client(const struct device *dev, bool writable)
 {
 	char path[64];
 
-	if (dev->direct != AIO_DIRECT_OK)
+	if (backend_direct(dev) != AIO_DIRECT_OK)
 		return -EPERM;
 	/* A new open file description of the backing itself (never a path
 	 * looked up again): O_DIRECT, durable unless cache=writeback; the

@@ -472,7 +472,7 @@ int direct_issue(struct aio_file *f, const struct requester *who,
 	memset(out, 0, sizeof(*out));
 	out->version = AIO_ATTACH_VERSION;
 	out->file_id = id;
-	out->direct = listener.fd < 0 ? AIO_DIRECT_OFF : dev->direct;
+	out->direct = listener.fd < 0 ? AIO_DIRECT_OFF : backend_direct(dev);
 	if (out->direct != AIO_DIRECT_OK)
 		return 0;
 	err = caller_get(who, &c);

@@ -33,6 +33,7 @@ static const char *direct_text(uint32_t reason)
 	case AIO_DIRECT_IMAGE: return "image file";
 	case AIO_DIRECT_SLICE: return "slice of a shared backing";
 	case AIO_DIRECT_OFF: return "no attach socket";
+	case AIO_DIRECT_SHARED: return "backing shared with other devices";
 	default: return "unknown";
 	}
 }

@@ -23,6 +23,8 @@ enum aio_direct_reason {
 	AIO_DIRECT_IMAGE = 1,		/* backed by an image file */
 	AIO_DIRECT_SLICE = 2,		/* a slice of a shared backing */
 	AIO_DIRECT_OFF = 3,		/* aiod serves no attach socket */
+	AIO_DIRECT_SHARED = 4,		/* its block device backs other
+					   devices too */
 };
 
 /* Out: a token for one attach by this process (tgid and uid as the
