@@ -12,7 +12,9 @@
  * ioctls), glue.c (libfuse requests to engine calls, shared by the front
  * ends frontend_fuse.c and frontend_cuse.c), loop.c (the event loop),
  * pidfile.c (the locked pid file), privs.c (capabilities and the
- * system-call filter once serving) and log.c.  Only glue.c and the front
+ * system-call filter once serving), direct.c (libasync's direct path:
+ * attach socket, tokens, shared pages, credits; attach_msg.c its
+ * messages, shared with libasync) and log.c.  Only glue.c and the front
  * ends know libfuse.  This header
  * declares what crosses those boundaries and nothing else.
  *
