@@ -102,6 +102,7 @@ struct process_state {
 	unsigned naioreqpp;
 	unsigned held;		/* direct requests not yet collected */
 	unsigned held_max;
+	pid_t pid;		/* getpid(), for process_vm_*v */
 	unsigned empty_polls;
 };
 static struct process_state proc = { .sock = -1 };
@@ -128,6 +129,7 @@ static void configure(void)
 		poll_wait_us = us < 0 ? 0 : us > POLL_WAIT_MAX_US
 					     ? POLL_WAIT_MAX_US : us;
 	}
+	proc.pid = getpid();
 	pthread_atfork(NULL, NULL, reset_in_child);
 }
 
@@ -406,43 +408,75 @@ static void free_ofd(struct ofd *o)
 /* Completed direct requests onto their files' queues.  wait_ns 0: only
  * what has completed (the ring is read in user space first, so an empty
  * poll costs no system call). */
+/* One completed request onto its file's queue (room was reserved when
+ * it was submitted). */
+static void complete(const struct io_event *ev)
+{
+	struct request *r = (void *)(uintptr_t)ev->data;
+	long res = (long)ev->res;
+
+	if (res < 0) {
+		r->st.iostatus = (int16_t)-res;
+	} else {
+		r->st.iobsize = (int16_t)res;
+		if ((uint64_t)res != r->cb.aio_nbytes)
+			r->st.iostatus = EIO;	/* short: the device failed */
+	}
+	r->ofd->inflight--;
+	statq_push(&r->ofd->done, &r->st, true);
+	free(r);
+}
+
+/* Completions from the ring the kernel maps at the context's address,
+ * without a system call (as fio's userspace_reap does); -1 if the ring
+ * is not one this code knows. */
+static long reap_ring(void)
+{
+	struct aio_ring_head *ring = (void *)(uintptr_t)proc.ctx;
+	const struct io_event *events =
+		(const void *)((const char *)ring + sizeof(*ring));
+	unsigned head, tail;
+	long n = 0;
+
+	if (ring->magic != AIO_RING_MAGIC || ring->incompat != 0 ||
+	    ring->header_length != sizeof(*ring))
+		return -1;
+	head = __atomic_load_n(&ring->head, __ATOMIC_RELAXED);
+	/* Acquire: the events the kernel wrote before advancing tail. */
+	tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+	while (head != tail) {
+		struct io_event ev = events[head];
+
+		head = (head + 1) % ring->nr;
+		/* Release: the event is read before its slot is given back
+		 * to the kernel. */
+		__atomic_store_n(&ring->head, head, __ATOMIC_RELEASE);
+		complete(&ev);
+		n++;
+	}
+	return n;
+}
+
+/* Completed direct requests onto their files' queues.  wait_ns 0: only
+ * what has completed; else wait up to wait_ns for one. */
 static void reap(long wait_ns)
 {
 	struct io_event ev[64];
 	struct timespec ts = { 0, wait_ns };
-	const struct aio_ring_head *ring = (const void *)(uintptr_t)proc.ctx;
 	long n;
 
 	if (!proc.ctx)
 		return;
-	if (wait_ns == 0 && ring->magic == AIO_RING_MAGIC &&
-	    /* Acquire: pairs with the kernel's update of tail. */
-	    __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) ==
-	    __atomic_load_n(&ring->head, __ATOMIC_RELAXED))
+	if (wait_ns == 0 && (n = reap_ring()) >= 0) {
+		if (n)
+			page_publish_held();
 		return;
+	}
 	do {
 		n = syscall(SYS_io_getevents, proc.ctx, wait_ns ? 1 : 0, 64,
 			    ev, &ts);
-		for (long i = 0; i < n; i++) {
-			struct request *r = (void *)(uintptr_t)ev[i].data;
-			long res = (long)ev[i].res;
-
-			if (res < 0) {
-				r->st.iostatus = (int16_t)-res;
-			} else {
-				r->st.iobsize = (int16_t)res;
-				if ((uint64_t)res != r->cb.aio_nbytes)
-					r->st.iostatus = EIO;
-			}
-			r->ofd->inflight--;
-			if (statq_push(&r->ofd->done, &r->st, true)) {
-				/* no memory for the status: its credit
-				 * comes back, the status is reported lost */
-				proc.held--;
-				page_return_credit();
-			}
-			free(r);
-		}
+		for (long i = 0; i < n; i++)
+			complete(&ev[i]);
 		ts.tv_nsec = 0;
 		wait_ns = 0;
 	} while (n == 64);
@@ -541,7 +575,8 @@ static void reset_in_child(void)
 		munmap(proc.page, 4096);
 	if (proc.sock >= 0)
 		syscall(SYS_close, proc.sock);
-	proc = (struct process_state){ .sock = -1 };	/* aio contexts do not fork */
+	/* aio contexts do not fork */
+	proc = (struct process_state){ .sock = -1, .pid = getpid() };
 }
 
 /* ---- the aio(M) ioctls ------------------------------------------------ */
@@ -552,7 +587,7 @@ static int copy_in(void *to, const void *from, size_t n)
 {
 	struct iovec l = { to, n }, r = { (void *)(uintptr_t)from, n };
 
-	return syscall(SYS_process_vm_readv, getpid(), &l, 1, &r, 1, 0) ==
+	return syscall(SYS_process_vm_readv, proc.pid, &l, 1, &r, 1, 0) ==
 	       (long)n ? 0 : EFAULT;
 }
 
@@ -560,7 +595,7 @@ static int copy_out(void *to, const void *from, size_t n)
 {
 	struct iovec l = { (void *)(uintptr_t)from, n }, r = { to, n };
 
-	return syscall(SYS_process_vm_writev, getpid(), &l, 1, &r, 1, 0) ==
+	return syscall(SYS_process_vm_writev, proc.pid, &l, 1, &r, 1, 0) ==
 	       (long)n ? 0 : EFAULT;
 }
 
@@ -601,7 +636,9 @@ static int start_direct(struct ofd *o, const AREQBUF *a)
 	err = probe(rq.maddr, rq.cmd == AU_READ);
 	if (err)
 		return err;
-	if (!(r = calloc(1, sizeof(*r))))
+	/* Room for its status now, so that no completion is ever lost. */
+	if (statq_reserve(&o->done, o->done.len + o->inflight + 1) ||
+	    !(r = calloc(1, sizeof(*r))))
 		return EAGAIN;
 	err = get_credit();		/* NAIOREQ and the user's share */
 	if (err) {
@@ -653,6 +690,7 @@ static void fetch_ioctl_statuses(int fd, struct ofd *o)
 	ASYNCSTATUS s;
 
 	if (!o->via_ioctl || o->done.len >= MAXSTATUS ||
+	    statq_reserve(&o->done, o->done.len + o->inflight + MAXSTATUS) ||
 	    syscall(SYS_ioctl, fd, DKIOCASTAT, &s) || s.acount <= 0)
 		return;
 	for (long i = 0; i < s.acount && i < MAXSTATUS; i++) {
@@ -680,8 +718,10 @@ static int collect(int fd, struct ofd *o, ASYNCSTATUS *user)
 		proc.empty_polls = 0;
 	}
 	/* The whole structure must be writable before any status is taken
-	 * off the queue, as the daemon checks it. */
-	if (copy_in(&out, user, sizeof(out)))
+	 * off the queue, as the daemon checks it: inside one page, writing
+	 * its first bytes shows it; across two, the last byte is probed. */
+	if ((uintptr_t)user % 4096 + sizeof(out) > 4096 &&
+	    probe((uintptr_t)user + sizeof(out) - 1, true))
 		return EFAULT;
 	n = statq_peek(&o->done, e, rules_status_count(o->done.len));
 	out.acount = (long)n;
@@ -689,7 +729,8 @@ static int collect(int fd, struct ofd *o, ASYNCSTATUS *user)
 		out.astatus[i] = (IOSTAT){ e[i].st.iostatus, e[i].st.iobsize,
 					   (char *)(uintptr_t)e[i].st.iomaddr,
 					   (char *)(uintptr_t)e[i].st.ioref };
-	if (copy_out(user, &out, sizeof(out)))
+	if (copy_out(user, &out, offsetof(ASYNCSTATUS, astatus) +
+				 n * sizeof(out.astatus[0])))
 		return EFAULT;
 	statq_drop(&o->done, n);
 	for (size_t i = 0; i < n; i++)

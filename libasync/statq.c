@@ -1,28 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * statq.c -- the status queue of statq.h: a ring that doubles when full,
- * so that no completion is ever dropped for want of room.
+ * statq.c -- the status queue of statq.h: a ring that grows by doubling;
+ * libasync reserves room for a request's status before submitting it, so
+ * that no completion is ever dropped for want of memory.
  */
 #include "statq.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+int statq_reserve(struct statq *q, size_t n)
+{
+	size_t cap = q->cap ? q->cap : 16;
+	struct statq_entry *v;
+
+	if (n <= q->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	v = malloc(cap * sizeof(*v));
+	if (!v)
+		return ENOMEM;
+	for (size_t i = 0; i < q->len; i++)
+		v[i] = q->v[(q->head + i) % q->cap];
+	free(q->v);
+	q->v = v;
+	q->cap = cap;
+	q->head = 0;
+	return 0;
+}
+
 int statq_push(struct statq *q, const struct status *st, bool direct)
 {
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 16;
-		struct statq_entry *v = malloc(cap * sizeof(*v));
-
-		if (!v)
-			return ENOMEM;
-		for (size_t i = 0; i < q->len; i++)
-			v[i] = q->v[(q->head + i) % q->cap];
-		free(q->v);
-		q->v = v;
-		q->cap = cap;
-		q->head = 0;
-	}
+	if (q->len == q->cap && statq_reserve(q, q->len + 1))
+		return ENOMEM;
 	q->v[(q->head + q->len) % q->cap] = (struct statq_entry){ *st, direct };
 	q->len++;
 	return 0;

@@ -27,7 +27,11 @@ struct statq {
 
 #define STATQ_INIT { NULL, 0, 0, 0 }
 
-/* Append one: 0, or ENOMEM (nothing changes). */
+/* Make room for n entries in all: 0, or ENOMEM (nothing changes). */
+int statq_reserve(struct statq *q, size_t n)
+	__attribute__((visibility("hidden")));
+/* Append one: 0, or ENOMEM (nothing changes; never after a reserve that
+ * covers it). */
 int statq_push(struct statq *q, const struct status *st, bool direct)
 	__attribute__((visibility("hidden")));
 /* Copy the first up to max entries into out, oldest first, leaving them
