@@ -460,6 +460,8 @@ void direct_shutdown(void);
  * a token was given), or an errno. */
 int direct_issue(struct aio_file *f, const struct requester *who,
 		 struct aio_attach *out);
+/* c's process has exited or executed a program: its tokens go. */
+void direct_caller_retired(struct caller *c);
 /* Direct requests c holds now (clamped to its credits). */
 unsigned direct_held(const struct caller *c);
 /* Take back credits attached processes hold unused; true if any. */

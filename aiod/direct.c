@@ -494,6 +494,13 @@ int direct_issue(struct aio_file *f, const struct requester *who,
 	return 0;
 }
 
+void direct_caller_retired(struct caller *c)
+{
+	for (unsigned i = 0; i < TOKENS_MAX; i++)
+		if (tokens[i].caller == c)
+			token_drop(&tokens[i]);
+}
+
 unsigned direct_held(const struct caller *c)
 {
 	return c->direct && c->direct->page ? session_held(c->direct) : 0;

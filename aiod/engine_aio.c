@@ -64,6 +64,7 @@ static void drop_region(struct caller *c)
 void engine_caller_retired(struct caller *c)
 {
 	drop_region(c);
+	direct_caller_retired(c);
 }
 
 /* A job found that c's process has executed a new program. */
