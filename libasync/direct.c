@@ -72,8 +72,6 @@ struct ofd {
 /* What libasync knows of a descriptor number. */
 struct fdent {
 	bool known;
-	dev_t dev;			/* fstat identity, to notice a */
-	ino_t ino;			/* descriptor reused behind our back */
 	struct ofd *ofd;		/* NULL: not an aiod device */
 };
 
@@ -512,7 +510,9 @@ static bool is_aiod_device(int fd, const struct stat *st)
 	       sf.f_type == FUSE_SUPER_MAGIC;
 }
 
-/* The open file fd names, or NULL (not an aiod device; errno kept). */
+/* The open file fd names, or NULL (not an aiod device).  What a number
+ * names is looked up once and trusted until the interposed open, close,
+ * dup2 or dup3 change it: a poll loop pays no fstat. */
 static struct ofd *ofd_of(int fd)
 {
 	struct fdent *e = fdent_of(fd, true);
@@ -521,12 +521,11 @@ static struct ofd *ofd_of(int fd)
 	struct ofd *o;
 	int flags;
 
+	if (e && e->known)
+		return e->ofd;
 	if (!e || fstat(fd, &st))
 		return NULL;
-	if (e->known && e->dev == st.st_dev && e->ino == st.st_ino)
-		return e->ofd;
-	forget_fd(fd, false);		/* reused behind our back */
-	*e = (struct fdent){ true, st.st_dev, st.st_ino, NULL };
+	*e = (struct fdent){ true, NULL };
 	if (!is_aiod_device(fd, &st) ||
 	    syscall(SYS_ioctl, fd, AIOC_ATTACH, &att) ||
 	    att.version != AIO_ATTACH_VERSION)

@@ -98,11 +98,12 @@ struct aio_direct_page {
 	uint32_t held;			/* client: direct requests started and
 					   not yet collected, store-release;
 					   daemon: load-acquire */
-	uint64_t requests_total;	/* client: direct DKIOCASTRTs accepted,
+	_Alignas(8) uint64_t requests_total;	/* (8-aligned on i386 too)
+					   client: direct DKIOCASTRTs accepted,
 					   store-release; daemon:
 					   load-acquire */
-	uint64_t region_addr;		/* daemon: the DKIOCMLOCK region */
-	uint64_t region_size;
+	_Alignas(8) uint64_t region_addr;	/* daemon: the DKIOCMLOCK region */
+	_Alignas(8) uint64_t region_size;
 	uint32_t region_seq;		/* daemon: store-release after the
 					   region fields (odd while writing);
 					   client: load-acquire, re-read */

@@ -4,7 +4,8 @@
  * the direct path merges its completions with those the ioctl path
  * returned: order kept across both, at most what was asked for per take,
  * nothing lost when the queue grows past its first size or when a take
- * is not committed (peek without drop), each entry's path kept.
+ * is not committed (peek without drop), each entry's path kept, and no
+ * allocation for pushes a reserve covered.
  */
 #include "unit.h"
 #include "libasync/statq.h"
@@ -73,6 +74,31 @@ START_TEST(peek_without_drop_keeps_all)
 }
 END_TEST
 
+/* After a reserve, pushes up to the reserved count never need memory:
+ * the ring does not move. */
+START_TEST(reserve_covers_pushes)
+{
+	struct statq q = STATQ_INIT;
+	struct statq_entry e[MAXSTATUS];
+	struct statq_entry *ring;
+
+	ck_assert_int_eq(statq_reserve(&q, 100), 0);
+	ring = q.v;
+	ck_assert_uint_ge(q.cap, 100);
+	for (unsigned i = 0; i < 100; i++) {
+		struct status s = st(i);
+
+		ck_assert_int_eq(statq_push(&q, &s, i % 2), 0);
+	}
+	ck_assert_ptr_eq(q.v, ring);
+	ck_assert_int_eq(statq_reserve(&q, 50), 0);	/* already enough */
+	ck_assert_ptr_eq(q.v, ring);
+	ck_assert_uint_eq(statq_peek(&q, e, MAXSTATUS), MAXSTATUS);
+	ck_assert_uint_eq(e[MAXSTATUS - 1].st.ioref, MAXSTATUS - 1);
+	statq_free(&q);
+}
+END_TEST
+
 Suite *statq_suite(void)
 {
 	Suite *s = suite_create("statq");
@@ -80,6 +106,7 @@ Suite *statq_suite(void)
 
 	tcase_add_test(tc, merged_in_arrival_order);
 	tcase_add_test(tc, peek_without_drop_keeps_all);
+	tcase_add_test(tc, reserve_covers_pushes);
 	suite_add_tcase(s, tc);
 	return s;
 }
