@@ -705,7 +705,7 @@ stage_direct() {
 }
 
 stage_fuzz() {
-	stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map"
+	stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map, attach messages"
 	# A short pass of each libFuzzer target (make fuzz runs longer ones).
 	if [ -x "$B/fuzz/fuzz_abi" ]; then
 		B=$B sh test/fuzz/run-fuzz.sh "${FUZZ_CHECK_SECONDS:-10}"
