@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aioinfo.c -- aioinfo(8): prints aiod's AIO configuration and usage, the
  * figures of SCO's aioinfo(ADM) (process slots, memory locks, request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c -- the aioconform program: command-line options, the run
  * configuration, choosing which tests apply (a test whose device, option or
@@ -49,6 +50,13 @@ static void usage(FILE *f)
 "  -r               DEVICE is served read-only (ro): writes get EROFS;\n"
 "                   only the read-only tests use it\n"
 "  -R FIRST:COUNT   blocks FIRST..FIRST+COUNT-1 of DEVICE fail (EIO)\n"
+"  -W FIRST:COUNT   writes to blocks FIRST..FIRST+COUNT-1 fail (EIO), reads\n"
+"                   of them work (dm-flakey error_writes); multiples of 8\n"
+"  -F               every transfer on DEVICE fails (EIO): its backing\n"
+"                   injects errors (nbdkit's error filter); only the\n"
+"                   tests of that run\n"
+"  -A PID           the daemon's pid: the tests that stop it (SIGTERM,\n"
+"                   SIGKILL) with writes in flight may run; one at a time\n"
 "  -D MS            DEVICE delays each transfer by at least MS milliseconds\n"
 "                   (tests that tell not blocking from waiting)\n"
 "  -w SECONDS       how long to wait for a completion (default 10)\n"
@@ -109,6 +117,20 @@ static void parse_backing(char *arg, const char **path, uint64_t *off,
 	*path = arg;
 }
 
+/* A block range FIRST:COUNT, COUNT above 0. */
+static void parse_range(char *arg, const char *opt, long *first, long *count)
+{
+	char *colon = strchr(arg, ':');
+
+	if (!colon)
+		die("%s: expected FIRST:COUNT", opt);
+	*colon = '\0';
+	*first = (long)parse_u64(arg, opt);
+	*count = (long)parse_u64(colon + 1, opt);
+	if (*count <= 0)
+		die("%s needs a COUNT above 0", opt);
+}
+
 /* Why test t cannot run here, or NULL if it can. */
 static const char *missing(const struct ctest *t)
 {
@@ -160,6 +182,14 @@ static const char *missing(const struct ctest *t)
 		return "needs -r (DEVICE served read-only)";
 	if ((n & NEED_BAD_RANGE) && conf.bad_count == 0)
 		return "needs -R (DEVICE's bad blocks)";
+	if ((n & NEED_WRITE_FAULTS) && conf.wfault_count == 0)
+		return "needs -W (DEVICE's blocks whose writes fail)";
+	if ((n & NEED_ALL_FAIL) && !conf.all_fail)
+		return "needs -F (every transfer on DEVICE fails)";
+	if (!(n & NEED_ALL_FAIL) && conf.all_fail)
+		return "needs working transfers, and -F says all fail";
+	if ((n & NEED_AIOD_PID) && conf.aiod_pid <= 0)
+		return "needs -A (the daemon's pid; the test stops it)";
 	if (!(n & NEED_READONLY) && conf.readonly)
 		return "writes, and -r says DEVICE is read-only";
 	if ((n & NEED_DELAY) && conf.delay_ms == 0)
@@ -214,7 +244,7 @@ int main(int argc, char **argv)
 
 	if (only == NULL || used == NULL)
 		die("%s", "out of memory");
-	while ((c = getopt_long(argc, argv, "hlPrs:S:b:B:p:q:t:w:L:E:D:R:",
+	while ((c = getopt_long(argc, argv, "hlPrFs:S:b:B:p:q:t:w:L:E:D:R:W:A:",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -259,18 +289,25 @@ int main(int argc, char **argv)
 		case 'r':
 			conf.readonly = true;
 			break;
-		case 'R': {
-			char *colon = strchr(optarg, ':');
-
-			if (!colon)
-				die("-R %s: expected FIRST:COUNT", optarg);
-			*colon = '\0';
-			conf.bad_first = (long)parse_u64(optarg, "-R");
-			conf.bad_count = (long)parse_u64(colon + 1, "-R");
-			if (conf.bad_count <= 0)
-				die("%s", "-R needs a COUNT above 0");
+		case 'F':
+			conf.all_fail = true;
 			break;
-		}
+		case 'R':
+			parse_range(optarg, "-R", &conf.bad_first,
+				    &conf.bad_count);
+			break;
+		case 'W':
+			parse_range(optarg, "-W", &conf.wfault_first,
+				    &conf.wfault_count);
+			if (conf.wfault_count % 8 || conf.wfault_first % 8)
+				die("%s", "-W needs FIRST and COUNT multiples "
+				    "of 8 (whole pages)");
+			break;
+		case 'A':
+			conf.aiod_pid = (pid_t)parse_u64(optarg, "-A");
+			if (conf.aiod_pid <= 0)
+				die("%s", "-A must be a pid");
+			break;
 		case 'D':
 			conf.delay_ms = (long)parse_u64(optarg, "-D");
 			if (conf.delay_ms <= 0)

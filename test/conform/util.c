@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c -- the helpers every conformance test uses (declared in
  * conform.h): opening the devices under test, the raw aio(M) ioctls and
@@ -37,7 +38,7 @@ const char *errname(int e)
 		{ ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" }, { EROFS, "EROFS" },
 		{ ERANGE, "ERANGE" }, { ENOSYS, "ENOSYS" },
 		{ EOVERFLOW, "EOVERFLOW" }, { ENOTCONN, "ENOTCONN" },
-		{ EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ECONNABORTED, "ECONNABORTED" },
 	};
 	static char other[32];
 

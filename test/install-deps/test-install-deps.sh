@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-install-deps.sh -- tests scripts/install-deps.sh without a broken
 # machine and without root: ./stub, first on PATH as dpkg, dpkg-query,
 # apt-get, apt-cache and id, plays a machine in a given state (packages
@@ -109,6 +110,14 @@ expect "dpkg --add-architecture i386 before apt-get update" \
 	before "^dpkg --add-architecture i386$" "^apt-get update"
 expect "both i386 packages installed" said m/log \
 	"^apt-get install .* check:i386 libsubunit-dev:i386$"
+done_
+
+machine
+printf '%s -\n' nbdkit nbd-client >"$t/m/status"
+run "the NBD test's nbdkit and nbd-client missing: both installed"
+expect "exit 0" [ $rc -eq 0 ]
+expect "both said" said out "^install-deps: installing nbdkit nbd-client$"
+expect "both installed" said m/log "^apt-get install .* nbdkit nbd-client$"
 done_
 
 machine

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_config.c -- unit tests of config.c: tunable assignments and their
- * ranges, device names, device specifications with slices and ownership,
- * and the config file format with its line-numbered errors.
+ * ranges, device names, device specifications with slices, ownership and
+ * the ro and cache= options, and the config file format with its
+ * line-numbered errors.
  */
 #include "unit.h"
 #include "aiod/aiod.h"
@@ -96,6 +98,47 @@ START_TEST(device_spec_defaults)
 }
 END_TEST
 
+START_TEST(device_spec_ro_and_cache)
+{
+	ck_assert_int_eq(config_add_device(&cfg, "a=/x,ro", err,
+					   sizeof(err)), 0);
+	ck_assert_int_eq(config_add_device(&cfg, "b=/x,cache=writeback,"
+					   "mode=600", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_add_device(&cfg, "c=/x,cache=writethrough",
+					   err, sizeof(err)), 0);
+	ck_assert_int_eq(config_add_device(&cfg, "d=/x,ro,cache=writeback",
+					   err, sizeof(err)), 0);
+	ck_assert(cfg.devices[0].readonly && !cfg.devices[0].writeback);
+	ck_assert(!cfg.devices[1].readonly && cfg.devices[1].writeback);
+	ck_assert_uint_eq(cfg.devices[1].mode, 0600);
+	ck_assert(!cfg.devices[2].readonly && !cfg.devices[2].writeback);
+	ck_assert(cfg.devices[3].readonly && cfg.devices[3].writeback);
+}
+END_TEST
+
+START_TEST(device_spec_defaults_durable_rw)
+{
+	ck_assert_int_eq(config_add_device(&cfg, "a=/x", err, sizeof(err)), 0);
+	ck_assert(!cfg.devices[0].readonly);
+	ck_assert(!cfg.devices[0].writeback);
+}
+END_TEST
+
+START_TEST(device_spec_cache_errors)
+{
+	ck_assert_int_eq(config_add_device(&cfg, "a=/x,cache=none", err,
+					   sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "expected writethrough or writeback"),
+		      "%s", err);
+	ck_assert_int_eq(config_add_device(&cfg, "a=/x,cache", err,
+					   sizeof(err)), -1);
+	ck_assert_int_eq(config_add_device(&cfg, "a=/x,ro=1", err,
+					   sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "unknown option 'ro'"), "%s", err);
+	ck_assert_uint_eq(cfg.ndevices, 0);
+}
+END_TEST
+
 START_TEST(device_spec_errors)
 {
 	static const char *bad[] = {
@@ -185,6 +228,9 @@ Suite *config_suite(void)
 	tcase_add_test(tc, device_names);
 	tcase_add_test(tc, device_spec_full);
 	tcase_add_test(tc, device_spec_defaults);
+	tcase_add_test(tc, device_spec_ro_and_cache);
+	tcase_add_test(tc, device_spec_defaults_durable_rw);
+	tcase_add_test(tc, device_spec_cache_errors);
 	tcase_add_test(tc, device_spec_errors);
 	tcase_add_test(tc, device_duplicate_name);
 	tcase_add_test(tc, config_file_ok);
