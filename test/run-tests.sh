@@ -13,7 +13,8 @@
 # thread's capabilities, no_new_privs and seccomp filter, and --no-seccomp;
 # a detached aiod started with 0-2 closed, its working directory, a
 # symlinked pid file; libasync's direct path on a loop device of its own
-# (the suite 64-bit, 32-bit, linked statically and with SCOAIO_DIRECT=0,
+# (the suite 64-bit, 32-bit, linked statically, with the bounded poll
+# wait and with SCOAIO_DIRECT=0,
 # aioinfo counting direct requests, and aiocontain as an unprivileged
 # user); the suite against an aiod built with AddressSanitizer
 # and UBSan (SAN_B, default build-san, when it has one); random requests
@@ -675,6 +676,15 @@ stage_direct() {
 		[ "$after" -gt "$before" ]
 		result "... through the direct path" $?
 	fi
+	before=$after
+	# shellcheck disable=SC2086
+	SCOAIO_POLL_WAIT_US=50 LD_PRELOAD="$preload" "$B/aioconform" \
+		$wgeometry -b "$whole_loop@0" -B "$backing@$half" \
+		"$mnt/rdsk/w0" "$mnt/rdsk/0s2"
+	result "aioconform, libasync preloaded, SCOAIO_POLL_WAIT_US=50" $?
+	after=$(direct_total)
+	[ "$after" -gt "$before" ]
+	result "... through the direct path" $?
 	before=$after
 	# shellcheck disable=SC2086
 	SCOAIO_DIRECT=0 LD_PRELOAD="$preload" "$B/aioconform" $wgeometry \
