@@ -13,10 +13,10 @@
 #include <syslog.h>
 #include <scoaio/ioctl.h>
 
-static struct device *devices;
+static struct device *const *devices;
 static size_t ndevices;
 
-void admin_init(struct device *devs, size_t ndevs)
+void admin_init(struct device *const *devs, size_t ndevs)
 {
 	devices = devs;
 	ndevices = ndevs;
@@ -88,7 +88,7 @@ int admin_devinfo(struct aio_devinfo *d)
 
 	if (d->index >= ndevices)
 		return ENOENT;
-	dev = &devices[d->index];
+	dev = devices[d->index];
 	memset(d->name, 0, sizeof(d->name));
 	snprintf(d->name, sizeof(d->name), "%s", dev->spec.name);
 	d->size = dev->size;

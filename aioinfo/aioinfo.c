@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <scoaio/ioctl.h>
+#include "common/cli.h"
 #include <scoaio/direct.h>
 
 #define DEFAULT_DEVICE "/dev/rroot"
@@ -23,8 +24,9 @@ static const char usage_text[] =
 "Print aiod's AIO configuration and usage, asking through DEVICE, any\n"
 "aiod device (default " DEFAULT_DEVICE ").\n"
 "\n"
-"  -j, --json   print one JSON object instead of text\n"
-"  -h, --help   show this help\n";
+"  -j, --json      print one JSON object instead of text\n"
+"  -h, --help      show this help\n"
+"  -V, --version   show the version\n";
 
 /* Whether a device has libasync's direct path, or why not. */
 static const char *direct_text(uint32_t reason)
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *device = DEFAULT_DEVICE;
@@ -111,16 +114,16 @@ int main(int argc, char **argv)
 	struct aio_info info;
 	int c, fd, json = 0;
 
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1)
+	cli_init(argv, "aioinfo");
+	while ((c = getopt_long(argc, argv, "jhV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		default: fputs(usage_text, stderr); return 2;
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
 		}
-	if (argc - optind > 1) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
+	if (argc - optind > 1)
+		cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
 	if (optind < argc)
 		device = argv[optind];
 	fd = open(device, O_RDONLY | O_CLOEXEC);

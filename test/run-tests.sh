@@ -752,11 +752,69 @@ stage_vm() {
 	fi
 }
 
+stage_cli() {
+	stage "command lines: --help, --version, usage errors"
+	sh test/service/check-cli.sh "$B/aiod" "$B/aiolkinit" "$B/aioinfo" \
+		"$B/aioconform" "$B/aiodemo" "$B/scodb" "$B/aiobench"
+	result "every program's --help, -V, --version and usage errors" $?
+}
+
+stage_config() {
+	stage "configuration: aiod -t, --dump-config, the lock table at start"
+	sh test/service/check-config.sh "$B"
+	result "aiod -t on good and bad files, --dump-config, lock table loaded" $?
+}
+
+stage_logging() {
+	stage "logging: --log targets, -v and -q, no syslog, no journald"
+	sh test/service/check-log.sh "$B"
+	result "timestamps, levels, --log=FILE, the fallback to standard error" $?
+}
+
+stage_reload() {
+	stage "SIGHUP reloads while a client does I/O (FUSE front end)"
+	sh test/service/check-reload.sh "$B"
+	result "add, refuse a bad configuration, retire an open device, new mode" $?
+}
+
+stage_systemd() {
+	stage "systemd: systemd-analyze verify aiod.service, sd_notify"
+	sh test/service/check-systemd.sh "$B"
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skip "systemd-analyze verify" "no systemd-analyze"
+	else
+		result "aiod.service verifies; READY, RELOADING, STOPPING in order" $rc
+	fi
+}
+
+stage_install() {
+	stage "make install and make uninstall into a DESTDIR"
+	sh test/service/check-install.sh "$B"
+	result "install, list, uninstall: nothing left but an edited aiod.conf" $?
+}
+
+stage_package() {
+	stage "Debian package: dpkg-buildpackage, lintian, dpkg -i, aiod and aioconform, purge"
+	if ! sh scripts/install-deps.sh package; then
+		result "the packaging tools (install-deps.sh package)" 1
+		return
+	fi
+	sh test/service/check-package.sh
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skip "the Debian package" "scoaio is installed on this machine"
+	else
+		result "built, lintian clean, installed, served, conformant, purged" $rc
+	fi
+}
+
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
 all_stages=$(echo install_deps licence unit aioinfo conform libasync libasync_only \
 	privileges mlock device_error data_safety no_seccomp hygiene \
-	direct san_conform livefuzz attack fuzz vm)
+	direct san_conform livefuzz attack fuzz cli config logging reload \
+	systemd install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0

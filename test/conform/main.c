@@ -9,6 +9,7 @@
  * The tests themselves live in the t_*.c files, one file per concern.
  */
 #include "conform.h"
+#include "common/cli.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,7 +29,7 @@ static const struct cgroup *const groups[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: aioconform [options] DEVICE [SLICE_DEVICE]\n"
+"Usage: aioconform [options] DEVICE [SLICE_DEVICE]\n"
 "\n"
 "Checks that DEVICE (and SLICE_DEVICE, another slice of the same disk)\n"
 "behaves as aio(M) says: DKIOCMLOCK, DKIOCASTRT and DKIOCASTAT.  Writes to\n"
@@ -64,6 +65,7 @@ static void usage(FILE *f)
 "      --no-skip    a selected test that cannot run here is a failure\n"
 "  -l               list the test names and exit\n"
 "  -h, --help       this text\n"
+"  -V, --version    show the version\n"
 "\n"
 "A test whose device, option or privilege is missing is skipped, with a\n"
 "line saying why.  Each test runs in its own process (Check's fork mode).\n"
@@ -76,7 +78,7 @@ static void die(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "aioconform: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "\nTry 'aioconform --help' for more information.\n");
 	exit(2);
 }
 
@@ -235,6 +237,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-skip", no_argument, NULL, OPT_NO_SKIP },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char **only = calloc((size_t)argc, sizeof(char *));
@@ -244,12 +247,15 @@ int main(int argc, char **argv)
 
 	if (only == NULL || used == NULL)
 		die("%s", "out of memory");
-	while ((c = getopt_long(argc, argv, "hlPrFs:S:b:B:p:q:t:w:L:E:D:R:W:A:",
+	cli_init(argv, "aioconform");
+	while ((c = getopt_long(argc, argv, "hVlPrFs:S:b:B:p:q:t:w:L:E:D:R:W:A:",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			cli_version();
 		case 'l':
 			list = true;
 			break;
@@ -325,8 +331,7 @@ int main(int argc, char **argv)
 				die("%s", "-w needs a positive number");
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			cli_usage_error(NULL);
 		}
 	}
 
@@ -337,10 +342,10 @@ int main(int argc, char **argv)
 				printf("%s\n", t->name);
 		return 0;
 	}
-	if (optind >= argc || argc - optind > 2) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc || argc - optind > 2)
+		cli_usage_error("expected DEVICE [SLICE_DEVICE], not %d "
+				"argument%s", argc - optind,
+				argc - optind == 1 ? "" : "s");
 	conf.dev = argv[optind];
 	conf.slice = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (conf.slice_size != 0 && conf.slice == NULL)

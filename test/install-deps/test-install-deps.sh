@@ -25,9 +25,10 @@ machine() {
 	: >"$t/m/status"
 	: >"$t/m/log"
 }
-run() {		# CASE: run the script on the machine
+run() {		# CASE [ARG...]: run the script on the machine
 	name=$1 bad=""
-	PATH=$t/m/bin:$PATH STUB_DIR=$t/m sh "$script" >"$t/out" 2>"$t/err"
+	shift
+	PATH=$t/m/bin:$PATH STUB_DIR=$t/m sh "$script" "$@" >"$t/out" 2>"$t/err"
 	rc=$?
 }
 expect() {	# WHAT COMMAND...: WHAT is wrong with the case unless COMMAND
@@ -157,6 +158,28 @@ echo 1000 >"$t/m/uid"
 run "not root: exit 1, names what is missing, changes nothing"
 expect "exit 1" [ $rc -eq 1 ]
 expect "fio named" said err "^install-deps: missing packages: fio; run as root"
+expect "no dpkg or apt call" unsaid m/log "^dpkg \|^apt"
+done_
+
+machine
+printf '%s -\n' lintian fakeroot >"$t/m/status"
+run "no group: the packaging tools are not asked for"
+expect "exit 0, nothing to do" [ $rc -eq 0 ]
+expect "no apt-get install" unsaid m/log "^apt-get install"
+done_
+
+machine
+printf '%s -\n' lintian fakeroot >"$t/m/status"
+run "group package: the missing packaging tools installed" package
+expect "exit 0" [ $rc -eq 0 ]
+expect "lintian and fakeroot installed" said m/log \
+	"^apt-get install .* lintian fakeroot$"
+done_
+
+machine
+run "an unknown group: exit 1, named, nothing installed" packaging
+expect "exit 1" [ $rc -eq 1 ]
+expect "the group named" said err "^install-deps: unknown group 'packaging'"
 expect "no dpkg or apt call" unsaid m/log "^dpkg \|^apt"
 done_
 

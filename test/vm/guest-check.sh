@@ -17,6 +17,8 @@
 # never blocks, close() waits) on the dm-delay device; runs the legacy
 # database example scodb without libasync (aio right, offsets wrong) and
 # with it by an SCO path through the device map, and the sample program;
+# adds a device with SIGHUP (its node's owner and mode), refuses a bad
+# configuration and removes the device, while aiodemo runs on another;
 # stops aiod with SIGTERM and checks it exits 0 and removes its nodes; then
 # restarts it on the FUSE front end at /mnt/aio and runs the 32-bit suite,
 # the slow-device tests and scodb there; last, serves a device-mapper
@@ -182,7 +184,10 @@ stage "CUSE front end: start aiod"
 cuse_up=1
 if built aiod; then
 	# shellcheck disable=SC2086 # word splitting of the device list is intended
-	start_aiod aiod-cuse -o NAIOREQPP=$reqpp -o NAIOREQ=$req $devices
+	# The reload stage below adds and removes devices through this file.
+	echo "# devices added by the reload stage" >/tmp/aiod-cuse.conf
+	start_aiod aiod-cuse -c /tmp/aiod-cuse.conf -o NAIOREQPP=$reqpp \
+		-o NAIOREQ=$req $devices
 	if wait_for /dev/rdsk/0s1 20 && wait_for /dev/rdsk/0s2 5 && wait_for /dev/rroot 5; then
 		ls -l /dev/rroot /dev/rdsk
 		cuse_up=0
@@ -205,19 +210,20 @@ for prog in aioconform aioconform32; do
 done
 
 stage "CUSE front end: aiod's privileges once serving"
-# aiod(8), PRIVILEGES: on CUSE CAP_DAC_OVERRIDE, CAP_IPC_LOCK and
-# CAP_SYS_PTRACE only (no CAP_SYS_ADMIN); no_new_privs; a seccomp filter.
+# aiod(8), PRIVILEGES: on CUSE CAP_DAC_OVERRIDE, CAP_IPC_LOCK,
+# CAP_SYS_PTRACE and, for reloads, CAP_CHOWN and CAP_FOWNER (no
+# CAP_SYS_ADMIN); no_new_privs; a seccomp filter.
 if [ $cuse_up -eq 0 ] && alive "$aiod_pid"; then
 	grep -E '^(CapEff|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
 	rc=0
 	for t in /proc/"$aiod_pid"/task/*; do
-		for want in "CapEff:	0000000000084002" "CapBnd:	0000000000084002" \
+		for want in "CapEff:	000000000008400b" "CapBnd:	000000000008400b" \
 			    "NoNewPrivs:	1" "Seccomp:	2"; do
 			grep -qx "$want" "$t/status" ||
 				{ echo "thread ${t##*/}: not '$want'"; rc=1; }
 		done
 	done
-	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapBnd = 0x84002" $rc
+	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapBnd = 0x8400b" $rc
 else
 	echo "(aiod is not running)"
 	result "aiod's privileges (CUSE)" 1
@@ -306,6 +312,46 @@ if [ $cuse_up -eq 0 ]; then
 			result "$prog (CUSE)" 1
 		fi
 	done
+fi
+
+if [ $cuse_up -eq 0 ] && built aiodemo; then
+	stage "CUSE front end: SIGHUP adds and removes a device while aiodemo runs"
+	# aiodemo writes and verifies rdsk/0s1 in a loop meanwhile.
+	rm -f /tmp/client.stop /tmp/client.failed
+	( while [ ! -e /tmp/client.stop ]; do
+		aiodemo /dev/rdsk/0s1 32 >/tmp/client.out 2>&1 ||
+			{ cp /tmp/client.out /tmp/client.failed; break; }
+	  done ) &
+	client=$!
+	rc=0
+	echo "device rdsk/0s3=$loop,offset=50331648,size=8388608,owner=aiotest,mode=0640" \
+		>>/tmp/aiod-cuse.conf
+	kill -HUP "$aiod_pid"
+	if wait_for /dev/rdsk/0s3 20; then
+		sleep 1 # the owner and mode follow the node's appearance
+		expect_node /dev/rdsk/0s3 crw-r----- aiotest disk || rc=1
+		aiodemo /dev/rdsk/0s3 16 >/dev/null || { echo "aiodemo on 0s3"; rc=1; }
+	else
+		rc=1
+	fi
+	printf 'NAIOREQ = lots\n' >>/tmp/aiod-cuse.conf
+	kill -HUP "$aiod_pid"
+	sleep 2
+	grep -q "reload: refused" "$aiod_log" || { echo "not refused"; rc=1; }
+	[ -e /dev/rdsk/0s3 ] || { echo "0s3 gone after a refused reload"; rc=1; }
+	echo "# rdsk/0s3 removed" >/tmp/aiod-cuse.conf
+	kill -HUP "$aiod_pid"
+	n=50
+	while [ -e /dev/rdsk/0s3 ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ ! -e /dev/rdsk/0s3 ] || { echo "/dev/rdsk/0s3 was not removed"; rc=1; }
+	grep -q "device rdsk/0s3: removed" "$aiod_log" || rc=1
+	touch /tmp/client.stop
+	wait "$client"
+	if [ -e /tmp/client.failed ]; then
+		echo "aiodemo on rdsk/0s1 failed:"; cat /tmp/client.failed; rc=1
+	fi
+	result "CUSE reload: added (aiotest, 0640), refused, removed; no client error" $rc
+	[ $rc -eq 0 ] || show_log
 fi
 
 if [ $cuse_up -eq 0 ]; then
@@ -430,7 +476,7 @@ start_slow() { # LOGNAME [ARGS]: a CUSE aiod serving rdsk/slow; waits until it s
 	start_aiod "$log" -o NAIOREQPP=$reqpp -o NAIOREQ=$req "$@" \
 		--device "rdsk/slow=$slow_dev,mode=0666"
 	n=200
-	until grep -q "^aiod: serving " "$aiod_log"; do
+	until grep -q -E "(^| )aiod: serving " "$aiod_log"; do
 		if ! alive "$aiod_pid" || [ $n -le 0 ]; then
 			show_log
 			return 1
