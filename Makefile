@@ -48,7 +48,7 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/rules.c aiod/engine_file.c aiod/engine_aio.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
-                aiod/clientmem.c \
+                aiod/clientmem.c aiod/direct.c aiod/attach_msg.c \
                 aiod/frontend_cuse.c common/failmsg.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
@@ -68,11 +68,12 @@ aioinfo_SRCS    = aioinfo/aioinfo.c common/cli.c
 aioconform_SRCS = $(CONFORM_SRCS) common/cli.c
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
-                  aiolkinit/memlock_conf.c
+                  aiolkinit/memlock_conf.c libasync/statq.c
 unit-tests_LIBS = -laio $(SYSTEMD_LIBS) $(FUSE_LIBS) $(CHECK_LIBS) -pthread
 aiodemo_SRCS    = examples/aiodemo.c common/cli.c
 scodb_SRCS      = examples/scodb.c common/cli.c
-libasync_SRCS   = libasync/libasync.c libasync/devmap.c
+libasync_SRCS   = libasync/libasync.c libasync/devmap.c libasync/direct.c \
+                  libasync/statq.c aiod/rules.c aiod/attach_msg.c
 aiobench_SRCS   = bench/aiobench.c common/cli.c
 aiobench_LIBS   = -laio -lm
 dmcreate_SRCS   = test/vm/dmcreate.c
@@ -84,6 +85,8 @@ aiostallfs_SRCS = test/attack/aiostallfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
 # Positional calls on other drivers, for libasync under strace.
 aioprobe_SRCS   = test/libasync/aioprobe.c
+# What a client can reach through libasync's direct-path descriptors.
+aiocontain_SRCS = test/libasync/aiocontain.c
 # What systemd would hear from aiod (sd_notify), for the tests.
 notifylisten_SRCS = test/service/notifylisten.c
 # Random requests against a running aiod (also i386, built by make check).
@@ -93,7 +96,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
            dmcreate aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz notifylisten
+           aiolivefuzz aiocontain notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
@@ -107,11 +110,12 @@ LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
 FUZZ_CC      = clang
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
-FUZZ_TARGETS = abi config memlock devmap
+FUZZ_TARGETS = abi config memlock devmap attach
 fuzz_abi_SRCS     = aiod/abi.c aiod/rules.c
 fuzz_config_SRCS  = aiod/config.c common/failmsg.c
 fuzz_memlock_SRCS = aiolkinit/memlock_conf.c common/failmsg.c
 fuzz_devmap_SRCS  = libasync/devmap.c
+fuzz_attach_SRCS  = aiod/attach_msg.c
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps check static demo bench install uninstall clean fuzz \

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/async.h>
 #include <scoaio/ioctl.h>
+#include <scoaio/direct.h>
 
 /* i386 layouts of the <sys/async.h> structures. */
 struct asyncmlock32 {
@@ -50,7 +51,7 @@ _Static_assert(sizeof(long) == 8 && sizeof(void *) == 8,
 #define DKIOCASTAT32	_IOR(AIO_IOC_MAGIC, 3, struct asyncstatus32)
 
 /* The admin structures have one layout for both ABIs. */
-_Static_assert(sizeof(struct aio_info) == 64 && sizeof(struct aio_devinfo) ==
+_Static_assert(sizeof(struct aio_info) == 80 && sizeof(struct aio_devinfo) ==
 	       184 && sizeof(struct aio_lktbl) == 16008 &&
 	       sizeof(struct aio_seek) == 16 && sizeof(struct aio_pio) == 24,
 	       "scoaio/ioctl.h layout");
@@ -83,6 +84,8 @@ struct aio_cmd abi_decode(unsigned int cmd, bool compat_caller)
 		  sizeof(struct aio_seek) },
 		{ AIOC_PREAD, BOTH, AIO_OP_PREAD, sizeof(struct aio_pio), 0 },
 		{ AIOC_PWRITE, BOTH, AIO_OP_PWRITE, sizeof(struct aio_pio), 0 },
+		{ AIOC_ATTACH, BOTH, AIO_OP_ATTACH, 0,
+		  sizeof(struct aio_attach) },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

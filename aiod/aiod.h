@@ -13,7 +13,9 @@
  * ioctls), glue.c (libfuse requests to engine calls, shared by the front
  * ends frontend_fuse.c and frontend_cuse.c), loop.c (the event loop),
  * pidfile.c (the locked pid file), privs.c (capabilities and the
- * system-call filter once serving) and log.c.  Only glue.c and the front
+ * system-call filter once serving), direct.c (libasync's direct path:
+ * attach socket, tokens, shared pages, credits; attach_msg.c its
+ * messages, shared with libasync) and log.c.  Only glue.c and the front
  * ends know libfuse.  This header
  * declares what crosses those boundaries and nothing else.
  *
@@ -32,6 +34,7 @@
 #include <time.h>
 
 #include "rules.h"
+#include <scoaio/direct.h>
 #include "common/failmsg.h"
 
 /* ---- log.c ---------------------------------------------------------- */
@@ -226,6 +229,7 @@ enum aio_op {
 	AIO_OP_SEEK,
 	AIO_OP_PREAD,
 	AIO_OP_PWRITE,
+	AIO_OP_ATTACH,		/* scoaio/direct.h */
 };
 
 /* An ioctl command decoded: which operation and in which ABI. */
@@ -254,6 +258,7 @@ struct requester {
 };
 
 struct mem_lock;
+struct direct_session;
 
 /* A client process doing AIO.  callers.c owns its identity, memory handle
  * and lifetime; the engine owns the aio(M) state below.  It lives while
@@ -279,6 +284,7 @@ struct caller {
 	bool region_on_loop;		/* root's locked region, all private
 					   anonymous memory when declared:
 					   its copies run on the loop */
+	struct direct_session *direct;	/* its attach connection, or NULL */
 };
 
 /* retired(c) runs once when c's process exits or replaces its image. */
@@ -436,6 +442,14 @@ struct backend_io {
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen);
 void backend_close_device(struct device *dev);
+/* May a client of dev get a descriptor of it (AIO_DIRECT_OK), or why
+ * not. */
+enum aio_direct_reason backend_direct(const struct device *dev);
+/* A descriptor of dev's partition for a direct-path client (read-only
+ * unless writable and dev is writable): fd, or -errno (-EPERM: see
+ * backend_direct). */
+int backend_open_for_client(const struct device *dev, bool writable);
+bool backend_writeback(const struct device *dev);
 int backend_init(unsigned max_inflight, unsigned nbufs);
 void backend_shutdown(void);
 int backend_eventfd(void);
@@ -492,6 +506,10 @@ struct aio_file *engine_open(struct device *dev, int open_flags);
 /* Free a file whose open was never answered. */
 void engine_discard(struct aio_file *f);
 uint64_t engine_file_size(const struct aio_file *f);
+/* What the direct path needs of an open file: its device, its id (unique
+ * while aiod runs) and the directions it was opened for. */
+struct device *engine_file_device(const struct aio_file *f, uint64_t *id,
+				  bool *readable, bool *writable);
 /* Answered once the file's transfers have ended; release frees f. */
 void engine_flush(struct aio_file *f, struct engine_call *call);
 void engine_release(struct aio_file *f, struct engine_call *call);
@@ -539,6 +557,35 @@ void admin_init(struct device *const *devs, size_t ndevs);
 int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t);
 void admin_info(struct aio_info *info);
 int admin_devinfo(struct aio_devinfo *d);
+
+/* ---- direct.c ------------------------------------------------------ *
+ * The direct path's control side: AIOC_ATTACH tokens, the attach socket
+ * served from the event loop, each attached process's shared page and
+ * its request credits (reserved in quota.c, returned when its connection
+ * ends: exit, exec, or libasync's fork handler). */
+
+/* Bind the abstract socket and watch it (before privs_drop). */
+int direct_init(char *err, size_t errlen);
+void direct_shutdown(void);
+/* AIOC_ATTACH on f for who: 0 with *out filled (out->direct says whether
+ * a token was given), or an errno. */
+int direct_issue(struct aio_file *f, const struct requester *who,
+		 struct aio_attach *out);
+/* c's process has exited or executed a program: its tokens go. */
+void direct_caller_retired(struct caller *c);
+/* Direct requests c holds now (clamped to its credits). */
+unsigned direct_held(const struct caller *c);
+/* Take back credits attached processes hold unused; true if any. */
+bool direct_reclaim(void);
+/* c's DKIOCMLOCK region changed: tell its shared page. */
+void direct_region_changed(const struct caller *c);
+/* aiotrace: while on, libasync sends new requests through the ioctl
+ * path, where they are traced. */
+void direct_set_tracing(bool on);
+/* aioinfo's figures of the direct path (max: the most requests one
+ * attached process held at once). */
+void direct_counts(uint32_t *procs, uint32_t *active, uint32_t *max,
+		   uint64_t *total);
 
 /* ---- glue.c, frontend_fuse.c, frontend_cuse.c ------------------------ */
 

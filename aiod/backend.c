@@ -388,6 +388,42 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 	return 0;
 }
 
+enum aio_direct_reason backend_direct(const struct device *dev)
+{
+	const struct backing *b = dev->backing;
+
+	/* Only a descriptor that reaches nothing but the partition may be
+	 * handed to a client: a whole block device of its own, which no
+	 * other device shares (a holder of a loop device can reconfigure
+	 * or detach it, which the others would see). */
+	return !b->blk ? AIO_DIRECT_IMAGE
+	       : dev->offset || dev->size != b->total ? AIO_DIRECT_SLICE
+	       : b->refs > 1 ? AIO_DIRECT_SHARED
+	       : AIO_DIRECT_OK;
+}
+
+int backend_open_for_client(const struct device *dev, bool writable)
+{
+	char path[64];
+
+	if (backend_direct(dev) != AIO_DIRECT_OK)
+		return -EPERM;
+	/* A new open file description of the backing itself (never a path
+	 * looked up again): O_DIRECT, durable unless cache=writeback; the
+	 * client cannot clear O_DSYNC (F_SETFL ignores it). */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dev->fd);
+	int fd = open(path, (writable && !dev->readonly ? O_RDWR : O_RDONLY) |
+			    O_DIRECT | O_CLOEXEC | O_NOCTTY |
+			    (dev->backing->writeback ? 0 : O_DSYNC));
+
+	return fd < 0 ? -errno : fd;
+}
+
+bool backend_writeback(const struct device *dev)
+{
+	return dev->backing->writeback;
+}
+
 void backend_close_device(struct device *dev)
 {
 	if (dev->backing)

@@ -64,11 +64,13 @@ static void drop_region(struct caller *c)
 	c->lock = NULL;
 	c->region = (struct aio_region){ 0 };
 	c->region_on_loop = false;
+	direct_region_changed(c);
 }
 
 void engine_caller_retired(struct caller *c)
 {
 	drop_region(c);
+	direct_caller_retired(c);
 }
 
 /* A job found that c's process has executed a new program. */
@@ -165,6 +167,7 @@ static int mlock_decide(struct aio_file *f, const struct requester *who,
 						 c->lock != NULL };
 		/* Only root may make the loop wait for its memory. */
 		c->region_on_loop = c->lock && c->uid == 0 && anonymous;
+		direct_region_changed(c);
 	}
 	err = declare_on(f, c);
 	if (err && c->region_files == 0)
@@ -314,7 +317,8 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 						      : engine_requester(who, &c);
 	if (!err)
 		err = rules_check_request(rq, &c->region, &target);
-	if (!err && c->nreq >= engine_tun.naioreqpp)
+	/* NAIOREQPP counts the process's direct requests too. */
+	if (!err && c->nreq + direct_held(c) >= engine_tun.naioreqpp)
 		err = EAGAIN;
 	if (!err && !(r = calloc(1, sizeof(*r))))
 		err = EAGAIN;
@@ -324,6 +328,8 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 	}
 	buf = c->lock ? locktbl_buffer(c->lock, rq->maddr) : backend_buf_get();
 	err = buf ? quota_take_request(c->uid) : EAGAIN;
+	if (err == EAGAIN && buf && direct_reclaim())
+		err = quota_take_request(c->uid);
 	if (err) {
 		if (buf && c->lock)
 			locktbl_buffer_done(c->lock);

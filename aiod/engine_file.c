@@ -62,7 +62,10 @@ struct aio_file *engine_open(struct device *dev, int open_flags)
 		errno = ENOMEM;
 		return NULL;
 	}
+	static uint64_t last_id;
+
 	f->dev = dev;
+	f->id = ++last_id;
 	dev->nopen++;
 	f->readable = (open_flags & O_ACCMODE) != O_WRONLY;
 	f->writable = (open_flags & O_ACCMODE) != O_RDONLY;
@@ -74,6 +77,15 @@ struct aio_file *engine_open(struct device *dev, int open_flags)
 uint64_t engine_file_size(const struct aio_file *f)
 {
 	return f->dev->size;
+}
+
+struct device *engine_file_device(const struct aio_file *f, uint64_t *id,
+				  bool *readable, bool *writable)
+{
+	*id = f->id;
+	*readable = f->readable;
+	*writable = f->writable;
+	return f->dev;
 }
 
 static void free_file(struct aio_file *f)

@@ -14,6 +14,7 @@ struct aio_request;
 
 struct aio_file {
 	struct device *dev;
+	uint64_t id;			/* AIOC_ATTACH's file_id */
 	bool readable, writable;
 	uint64_t position;		/* for front ends without offsets */
 	unsigned inflight;		/* transfers started, not ended */

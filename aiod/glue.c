@@ -304,6 +304,7 @@ void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 	struct aio_info info;
 	struct aio_devinfo dev;
 	struct aio_ident id;
+	struct aio_attach att;
 
 	if (d.op == AIO_OP_UNKNOWN) {
 		fuse_reply_err(req, ENOTTY);
@@ -349,6 +350,10 @@ void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 	case AIO_OP_PREAD:
 	case AIO_OP_PWRITE:
 		do_pio(req, f, &who, d.op == AIO_OP_PWRITE, in);
+		break;
+	case AIO_OP_ATTACH:
+		reply_result(req, direct_issue(f, &who, &att), &att,
+			     sizeof(att));
 		break;
 	case AIO_OP_UNKNOWN:
 		break;

@@ -350,6 +350,8 @@ int main(int argc, char **argv)
 	    locktbl_load(cfg.locks, cfg.nlocks, true) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
+	if (direct_init(err, sizeof(err)))
+		die("%s", err);
 	aiosrc = (struct loop_source){ backend_eventfd(), on_completions };
 	if (loop_add(&sigsrc) || loop_add(&aiosrc))
 		die("epoll: %s", strerror(errno));
@@ -420,6 +422,7 @@ int main(int argc, char **argv)
 			 backend_busy() ? "the device does not answer"
 					: "a client's memory does not answer");
 	fe->stop();
+	direct_shutdown();
 	clientmem_shutdown();
 	callers_shutdown();
 	locktbl_shutdown();

@@ -60,6 +60,9 @@ static const char *const allowed[] = {
 	/* client memory and callers */
 	"process_vm_readv", "process_vm_writev", "open", "openat", "kcmp",
 	"pidfd_open", "getdents64",
+	/* the direct path's attach socket (direct.c; and sendmsg, getsockopt) */
+	"accept4", "recvmsg", "memfd_create",
+	"ftruncate",
 	/* memory, threads, time */
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "brk", "mlock",
 	"munlock", "futex", "set_robust_list", "rseq", "exit", "exit_group",

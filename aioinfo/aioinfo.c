@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <scoaio/ioctl.h>
 #include "common/cli.h"
+#include <scoaio/direct.h>
 
 #define DEFAULT_DEVICE "/dev/rroot"
 
@@ -26,6 +27,19 @@ static const char usage_text[] =
 "  -j, --json      print one JSON object instead of text\n"
 "  -h, --help      show this help\n"
 "  -V, --version   show the version\n";
+
+/* Whether a device has libasync's direct path, or why not. */
+static const char *direct_text(uint32_t reason)
+{
+	switch (reason) {
+	case AIO_DIRECT_OK: return "available";
+	case AIO_DIRECT_IMAGE: return "image file";
+	case AIO_DIRECT_SLICE: return "slice of a shared backing";
+	case AIO_DIRECT_OFF: return "no attach socket";
+	case AIO_DIRECT_SHARED: return "backing shared with other devices";
+	default: return "unknown";
+	}
+}
 
 static void print_text(const struct aio_info *i, const struct aio_devinfo *d)
 {
@@ -42,17 +56,22 @@ static void print_text(const struct aio_info *i, const struct aio_devinfo *d)
 	printf("  cumulative requests              %10" PRIu64 "\n",
 	       i->reqs_total);
 	printf("  maximum simultaneous requests    %10u\n", i->reqs_max);
+	printf("  direct path (libasync)           %10u processes %10u active "
+	       "%10" PRIu64 " cumulative\n", i->direct_procs,
+	       i->direct_reqs_active, i->direct_reqs_total);
 	printf("  AIO buffers (NAIOBUF)            %10u total %10u free\n",
 	       i->naiobuf, i->bufs_free);
 	printf("  lock table (NAIOLOCKTBL)         %10u total %10u used\n",
 	       i->naiolocktbl, i->lktbl_entries);
-	printf("\n%-20s %12s %10s %10s %14s %14s %7s\n", "device", "size",
-	       "reads", "writes", "bytes read", "bytes written", "errors");
+	printf("\n%-20s %12s %10s %10s %14s %14s %7s  %s\n", "device", "size",
+	       "reads", "writes", "bytes read", "bytes written", "errors",
+	       "direct path");
 	for (uint32_t k = 0; k < i->ndevices; k++)
 		printf("%-20s %12" PRIu64 " %10" PRIu64 " %10" PRIu64
-		       " %14" PRIu64 " %14" PRIu64 " %7" PRIu64 "\n",
+		       " %14" PRIu64 " %14" PRIu64 " %7" PRIu64 "  %s\n",
 		       d[k].name, d[k].size, d[k].reads, d[k].writes,
-		       d[k].bytes_read, d[k].bytes_written, d[k].errors);
+		       d[k].bytes_read, d[k].bytes_written, d[k].errors,
+		       direct_text(d[k].direct));
 }
 
 static void print_json(const struct aio_info *i, const struct aio_devinfo *d)
@@ -63,18 +82,22 @@ static void print_json(const struct aio_info *i, const struct aio_devinfo *d)
 	       "\"naioreqpp\": %u, \"requests_total\": %" PRIu64 ", "
 	       "\"requests_max\": %u, \"naiobuf\": %u, \"buffers_free\": %u, "
 	       "\"naiolocktbl\": %u, \"lock_table_entries\": %u, "
+	       "\"direct_procs\": %u, \"direct_requests_active\": %u, "
+	       "\"direct_requests_total\": %" PRIu64 ", "
 	       "\"devices\": [", i->naioproc, i->procs_active, i->locks,
 	       i->locked_bytes, i->naioreq, i->reqs_active,
 	       i->naioreq - i->reqs_active, i->naioreqpp, i->reqs_total,
 	       i->reqs_max, i->naiobuf, i->bufs_free, i->naiolocktbl,
-	       i->lktbl_entries);
+	       i->lktbl_entries, i->direct_procs, i->direct_reqs_active,
+	       i->direct_reqs_total);
 	for (uint32_t k = 0; k < i->ndevices; k++)
 		printf("%s{\"name\": \"%s\", \"size\": %" PRIu64 ", "
 		       "\"reads\": %" PRIu64 ", \"writes\": %" PRIu64 ", "
 		       "\"bytes_read\": %" PRIu64 ", \"bytes_written\": %"
-		       PRIu64 ", \"errors\": %" PRIu64 "}", k ? ", " : "",
-		       d[k].name, d[k].size, d[k].reads, d[k].writes,
-		       d[k].bytes_read, d[k].bytes_written, d[k].errors);
+		       PRIu64 ", \"errors\": %" PRIu64 ", \"direct\": \"%s\"}",
+		       k ? ", " : "", d[k].name, d[k].size, d[k].reads,
+		       d[k].writes, d[k].bytes_read, d[k].bytes_written,
+		       d[k].errors, direct_text(d[k].direct));
 	printf("]}\n");
 }
 

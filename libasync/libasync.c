@@ -124,7 +124,7 @@ out:
  * is then the class cuse (/sys/dev/char/M:m/subsystem -> .../class/cuse);
  * no other driver (/dev/null, /dev/zero, a tty, a disk) may ever see
  * aiod's ioctl numbers, which mean something else to it. */
-static bool is_cuse(dev_t rdev)
+bool cuse_device(dev_t rdev)
 {
 	static const char class[] = "/class/cuse";
 	char path[64], link[256];
@@ -153,7 +153,7 @@ static bool is_aiod(int fd)
 	}
 	answer = lookup(st.st_rdev);
 	if (answer < 0) {
-		answer = is_cuse(st.st_rdev) &&
+		answer = cuse_device(st.st_rdev) &&
 			 ioctl(fd, AIOC_IDENT, &id) == 0 &&
 			 id.magic == AIO_IDENT_MAGIC;
 		remember(st.st_rdev, answer);
@@ -318,8 +318,11 @@ ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 
 static int open_mapped(int dirfd, const char *path, int flags, mode_t mode)
 {
-	return (int)syscall(SYS_openat, dirfd, devmap_lookup(path), flags,
-			    mode);
+	int fd = (int)syscall(SYS_openat, dirfd, devmap_lookup(path), flags,
+			      mode);
+
+	direct_fd_opened(fd);
+	return fd;
 }
 
 /* The mode argument is there only with O_CREAT or O_TMPFILE. */

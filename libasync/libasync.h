@@ -18,4 +18,13 @@ const char *devmap_lookup(const char *path)
 void devmap_parse(char *env, char *file)
 	__attribute__((visibility("hidden")));
 
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Is the character device rdev a CUSE device (libasync.c)? */
+bool cuse_device(dev_t rdev) __attribute__((visibility("hidden")));
+/* open() returned fd: whatever the direct path knew of that number is
+ * stale; an aiod device attaches now (direct.c). */
+void direct_fd_opened(int fd) __attribute__((visibility("hidden")));
+
 #endif

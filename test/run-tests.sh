@@ -12,7 +12,11 @@
 # libasync's ioctls reaching no other driver, and its exports; every aiod
 # thread's capabilities, no_new_privs and seccomp filter, and --no-seccomp;
 # a detached aiod started with 0-2 closed, its working directory, a
-# symlinked pid file; the suite against an aiod built with AddressSanitizer
+# symlinked pid file; libasync's direct path on a loop device of its own
+# (the suite 64-bit, 32-bit, linked statically, with the bounded poll
+# wait and with SCOAIO_DIRECT=0,
+# aioinfo counting direct requests, and aiocontain as an unprivileged
+# user); the suite against an aiod built with AddressSanitizer
 # and UBSan (SAN_B, default build-san, when it has one); random requests
 # from a live fuzzer against it; a short pass of the fuzz targets; then
 # the CUSE front end, 32-bit
@@ -36,6 +40,7 @@ work=$(mktemp -d /var/tmp/scoaio-test.XXXXXX)
 chmod 755 "$work"
 mnt=$work/mnt
 loop=""
+whole_loop=""
 passed=0
 failed=0
 skipped=0
@@ -59,6 +64,7 @@ cleanup() {
 	stop_aiod
 	mountpoint -q "$mnt" 2>/dev/null && umount -l "$mnt"
 	[ -n "$loop" ] && losetup -d "$loop"
+	[ -n "$whole_loop" ] && losetup -d "$whole_loop"
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -273,9 +279,10 @@ stage_libasync_only() {
 	fi
 	exports=$(nm -D --defined-only "$B/libasync.so" | awk '{ print $3 }' |
 		LC_ALL=C sort | tr '\n' ' ')
-	want="__open64_2 __open_2 __openat64_2 __openat_2 lseek lseek64 open"
-	want="$want open64 openat openat64 pread pread64 preadv preadv64 pwrite"
-	want="$want pwrite64 pwritev pwritev64 "
+	# (close, dup2, dup3 and ioctl for the direct path)
+	want="__open64_2 __open_2 __openat64_2 __openat_2 close dup2 dup3 ioctl"
+	want="$want lseek lseek64 open open64 openat openat64 pread pread64"
+	want="$want preadv preadv64 pwrite pwrite64 pwritev pwritev64 "
 	[ "$exports" = "$want" ] || echo "libasync.so exports: $exports"
 	result "libasync.so exports only the interposed functions" \
 		"$([ "$exports" = "$want" ]; echo $?)"
@@ -618,8 +625,112 @@ stage_attack() {
 	fi
 }
 
+stage_direct() {
+	stage "libasync's direct path on a whole loop device"
+	# rdsk/w0 is a loop device of its own (the direct path); rdsk/0s2, a
+	# slice of the shared one, stays on the ioctl path, so the suite's
+	# cross-device tests mix both paths in one process.
+	if [ -z "$whole_loop" ]; then
+		skip "direct path" "no loop devices here"
+		return
+	fi
+	# shellcheck disable=SC2086
+	start_aiod $limits $devices --device "rdsk/w0=$whole_loop,mode=0666"
+	result "aiod starts" $?
+	"$B/aioinfo" "$mnt/rroot" | sed -n '/^device/,$p'
+	info=$("$B/aioinfo" --json "$mnt/rroot")
+	echo "$info" | grep -q '"name": "rdsk/w0", [^}]*"direct": "available"' &&
+		echo "$info" | grep -q \
+			'"name": "rdsk/0s2", [^}]*"direct": "slice of a shared backing"' &&
+		echo "$info" | grep -q \
+			'"name": "rdsk/0s1", [^}]*"direct": "backing shared with other devices"'
+	result "aioinfo: direct path available on w0 only, and why not elsewhere" $?
+	direct_total() {
+		"$B/aioinfo" --json "$mnt/rroot" | json_field direct_requests_total
+	}
+	wgeometry="-s $size -S $quarter -p 64 -q 96"
+	before=$(direct_total)
+	# shellcheck disable=SC2086
+	LD_PRELOAD="$preload" "$B/aioconform" $wgeometry \
+		-b "$whole_loop@0" -B "$backing@$half" "$mnt/rdsk/w0" "$mnt/rdsk/0s2"
+	result "aioconform, 64-bit, libasync preloaded" $?
+	after=$(direct_total)
+	echo "direct requests: $before before, $after after"
+	[ "$after" -gt "$before" ]
+	result "... through the direct path (aioinfo's direct_requests_total grew)" $?
+	if [ ! -x "$B/aioconform32" ]; then
+		skip "aioconform, 32-bit, libasync preloaded" \
+		     "$B/aioconform32 not built"
+	elif ! "$B/aioconform32" -h >/dev/null 2>&1; then
+		skip "aioconform, 32-bit, libasync preloaded" \
+		     "this kernel does not run i386 binaries"
+	else
+		before=$after
+		# shellcheck disable=SC2086
+		LD_PRELOAD="$B/lib32/libasync.so" "$B/aioconform32" $wgeometry \
+			-b "$whole_loop@0" -B "$backing@$half" \
+			"$mnt/rdsk/w0" "$mnt/rdsk/0s2"
+		result "aioconform, 32-bit, libasync preloaded" $?
+		after=$(direct_total)
+		echo "direct requests: $before before, $after after"
+		[ "$after" -gt "$before" ]
+		result "... through the direct path" $?
+	fi
+	before=$after
+	# shellcheck disable=SC2086
+	SCOAIO_POLL_WAIT_US=50 LD_PRELOAD="$preload" "$B/aioconform" \
+		$wgeometry -b "$whole_loop@0" -B "$backing@$half" \
+		"$mnt/rdsk/w0" "$mnt/rdsk/0s2"
+	result "aioconform, libasync preloaded, SCOAIO_POLL_WAIT_US=50" $?
+	after=$(direct_total)
+	[ "$after" -gt "$before" ]
+	result "... through the direct path" $?
+	before=$after
+	# shellcheck disable=SC2086
+	SCOAIO_DIRECT=0 LD_PRELOAD="$preload" "$B/aioconform" $wgeometry \
+		-b "$whole_loop@0" -B "$backing@$half" "$mnt/rdsk/w0" "$mnt/rdsk/0s2"
+	result "aioconform, libasync preloaded with SCOAIO_DIRECT=0" $?
+	after=$(direct_total)
+	[ "$after" = "$before" ]
+	result "... through the ioctl path only (direct_requests_total unchanged)" $?
+	if [ -x "$B/static/aioconform-libasync" ]; then
+		before=$after
+		# shellcheck disable=SC2086
+		"$B/static/aioconform-libasync" $wgeometry -b "$whole_loop@0" \
+			-B "$backing@$half" "$mnt/rdsk/w0" "$mnt/rdsk/0s2"
+		result "aioconform linked statically with libasync" $?
+		after=$(direct_total)
+		[ "$after" -gt "$before" ]
+		result "... through the direct path" $?
+	else
+		skip "aioconform linked statically with libasync" \
+		     "$B/static/aioconform-libasync not built (make static)"
+	fi
+	# Containment, as $user: nothing outside rdsk/w0 through what
+	# libasync holds; the shared backing (every other device) unchanged.
+	dd if=/dev/urandom of="$work/pattern.img" bs=1M count=4 status=none
+	dd if="$work/pattern.img" of="$backing" bs=1M seek=40 conv=notrunc \
+		oflag=direct status=none
+	sum_before=$(md5sum <"$backing")
+	size_before=$(stat -c %s "$work/whole.img")
+	install -o "$user" -m 600 /dev/null "$work/other.img"
+	truncate -s 1M "$work/other.img"
+	as_user env LD_PRELOAD="$preload" "$B/aiocontain" "$mnt/rdsk/w0" \
+		"$work/other.img"
+	result "aiocontain as $user: libasync's descriptors reach nothing outside w0" $?
+	[ "$(md5sum <"$backing")" = "$sum_before" ] &&
+		[ "$(stat -c %s "$work/whole.img")" = "$size_before" ] &&
+		losetup -l -n -O AUTOCLEAR,OFFSET,SIZELIMIT "$whole_loop" |
+		grep -qx ' *0 *0 *0'
+	result "... the other partitions' data, w0's image and loop device unchanged" $?
+	grep -qx 'Seccomp:	2' "/proc/$aiod_pid/status"
+	result "aiod served it all under its seccomp filter" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
 stage_fuzz() {
-	stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map"
+	stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map, attach messages"
 	# A short pass of each libFuzzer target (make fuzz runs longer ones).
 	if [ -x "$B/fuzz/fuzz_abi" ]; then
 		B=$B sh test/fuzz/run-fuzz.sh "${FUZZ_CHECK_SECONDS:-10}"
@@ -737,8 +848,8 @@ stage_bench() {
 # (after the backing store is set up); STAGES=list names them all.
 all_stages=$(echo install_deps licence unit aioinfo conform libasync libasync_only \
 	privileges mlock device_error data_safety no_seccomp hygiene \
-	san_conform livefuzz attack bench fuzz cli config logging reload systemd \
-	install package vm)
+	direct san_conform livefuzz attack bench fuzz cli config logging \
+	reload systemd install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0
@@ -764,6 +875,12 @@ else
 	loop=""
 	backing=$work/disk.img
 	echo "no loop device here; the image file $backing (O_DIRECT)"
+fi
+# A second loop device, a partition of its own: libasync's direct path.
+dd if=/dev/zero of="$work/whole.img" bs=1M count=64 status=none conv=fsync
+if [ -n "$loop" ]; then
+	whole_loop=$(losetup --direct-io=on -f --show "$work/whole.img")
+	echo "loop device $whole_loop (direct I/O) over $work/whole.img"
 fi
 devices="--device rroot=$backing,size=$quarter,mode=0666
 	 --device rdsk/0s1=$backing,mode=0666

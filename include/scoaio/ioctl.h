@@ -44,13 +44,18 @@ struct aio_info {
 	uint32_t lktbl_entries;		/* lock permission entries loaded */
 	uint32_t ndevices;
 	uint64_t locked_bytes;		/* memory locked for AIO, all locks */
-	uint64_t reqs_total;		/* DKIOCASTRT accepted since start */
+	uint64_t reqs_total;		/* DKIOCASTRT accepted since start,
+					   on both paths */
+	uint64_t direct_reqs_total;	/* of those, served by libasync's
+					   direct path */
+	uint32_t direct_procs;		/* processes attached to it */
+	uint32_t direct_reqs_active;	/* of reqs_active, direct ones */
 };
 
 /* One device's figures; in: index (0 .. ndevices-1), ENOENT past it. */
 struct aio_devinfo {
 	uint32_t index;
-	uint32_t pad;
+	uint32_t direct;	/* out: enum aio_direct_reason (direct.h) */
 	char name[128];
 	uint64_t size;
 	uint64_t reads, writes, bytes_read, bytes_written, errors;

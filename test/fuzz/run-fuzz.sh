@@ -10,7 +10,7 @@ set -u
 B=${B:-build}
 seconds=${1:-${FUZZ_SECONDS:-60}}
 status=0
-for t in abi config memlock devmap; do
+for t in abi config memlock devmap attach; do
 	bin=$B/fuzz/fuzz_$t
 	corpus=$B/fuzz/corpus-$t
 	log=$B/fuzz/$t.log

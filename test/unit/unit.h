@@ -16,5 +16,7 @@ Suite *memlock_suite(void);
 Suite *locktbl_suite(void);
 Suite *engine_suite(void);
 Suite *quota_suite(void);
+Suite *attach_msg_suite(void);
+Suite *statq_suite(void);
 
 #endif

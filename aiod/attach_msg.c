@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attach_msg.c -- encoding and parsing of the attach socket's messages
+ * (attach_msg.h): fixed-size records, copied byte for byte so that an
+ * unaligned or short buffer is never read as a structure, and checked
+ * field by field before anything acts on them.
+ */
+#include "attach_msg.h"
+
+#include <errno.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct aio_msg_request) == 32, "request layout");
+_Static_assert(sizeof(struct aio_msg_reply) == 40, "reply layout");
+_Static_assert(sizeof(struct aio_attach) == 96, "AIOC_ATTACH layout");
+_Static_assert(sizeof(struct aio_direct_page) == 56, "page layout");
+
+size_t attach_encode_request(const struct aio_msg_request *rq, void *out)
+{
+	struct aio_msg_request m = *rq;
+
+	m.magic = AIO_MSG_MAGIC;
+	m.version = AIO_ATTACH_VERSION;
+	m.pad = 0;
+	memcpy(out, &m, sizeof(m));
+	return sizeof(m);
+}
+
+size_t attach_encode_reply(const struct aio_msg_reply *rp, void *out)
+{
+	struct aio_msg_reply m = *rp;
+
+	m.magic = AIO_MSG_MAGIC;
+	m.version = AIO_ATTACH_VERSION;
+	memcpy(out, &m, sizeof(m));
+	return sizeof(m);
+}
+
+int attach_parse_request(const void *buf, size_t len,
+			 struct aio_msg_request *out)
+{
+	struct aio_msg_request m;
+
+	if (len != sizeof(m))
+		return EINVAL;
+	memcpy(&m, buf, sizeof(m));
+	if (m.magic != AIO_MSG_MAGIC || m.version != AIO_ATTACH_VERSION ||
+	    m.pad != 0)
+		return EINVAL;
+	if (m.kind == AIO_MSG_ATTACH ? m.want != 0
+	    : m.kind != AIO_MSG_GRANT || m.want == 0)
+		return EINVAL;
+	*out = m;
+	return 0;
+}
+
+int attach_parse_reply(const void *buf, size_t len,
+		       struct aio_msg_reply *out)
+{
+	struct aio_msg_reply m;
+
+	if (len != sizeof(m))
+		return EINVAL;
+	memcpy(&m, buf, sizeof(m));
+	if (m.magic != AIO_MSG_MAGIC || m.version != AIO_ATTACH_VERSION ||
+	    (m.kind != AIO_MSG_ATTACH && m.kind != AIO_MSG_GRANT))
+		return EINVAL;
+	if (m.err < 0 || m.flags & ~(AIO_REPLY_RDONLY | AIO_REPLY_WRITEBACK |
+				     AIO_REPLY_PAGE | AIO_REPLY_DEVICE_RO))
+		return EPROTO;
+	if (m.kind == AIO_MSG_GRANT ? m.flags != 0 || m.granted > m.naioreqpp
+	    : m.granted != 0 || (m.err == 0 && m.naioreqpp == 0))
+		return EPROTO;
+	if (m.err && (m.flags || m.granted))
+		return EPROTO;
+	*out = m;
+	return 0;
+}
