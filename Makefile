@@ -231,7 +231,8 @@ bench:
 # uninstall removes only if they are still as installed).  libasync.pc
 # and aiod.service are made at install time, for this install's paths.
 INSTALL_PROGRAMS = aiod aiolkinit aioinfo aioconform
-INSTALL_MAN = $(wildcard man/*.[1-9])
+# aiobench(1) documents a build-tree tool that is not installed.
+INSTALL_MAN = $(filter-out man/aiobench.1,$(wildcard man/*.[1-9]))
 INSTALL_DOCS = README.md $(wildcard LICENSE)
 ETC_FILES = scoaio/aiod.conf:aiod.conf aiomemlock.conf:aiomemlock.conf
 LIB32 = $(wildcard $(B)/lib32/libasync.so)
