@@ -163,23 +163,28 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program,$(p))))
 
 .SECONDEXPANSION:
+# The i386 programs are compiled straight from source, without dependency
+# files: each depends on every header, so none outlives a change of an
+# ioctl's layout.
+HEADERS := $(wildcard sys/*.h include/scoaio/*.h */*.h test/*/*.h)
+SOURCES = $(filter %.c %.a,$^)
 # i386 clients, compiled from source with -m32.
-$(B)/%32: $$($$*_SRCS)
+$(B)/%32: $$($$*_SRCS) $(HEADERS)
 	@mkdir -p $(B)
-	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ $(CHECK32_LIBS)
-$(B)/aiovictim32: $(aiovictim_SRCS)
-	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
-$(B)/aiolivefuzz32: $(aiolivefuzz_SRCS)
-	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@
-$(B)/static/%32: $$($$*_SRCS)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $(SOURCES) -o $@ $(CHECK32_LIBS)
+$(B)/aiovictim32: $(aiovictim_SRCS) $(HEADERS)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $(SOURCES) -o $@
+$(B)/aiolivefuzz32: $(aiolivefuzz_SRCS) $(HEADERS)
+	$(CC) -m32 $(CPPFLAGS) $(WARN) $(CFLAGS) $(SOURCES) -o $@
+$(B)/static/%32: $$($$*_SRCS) $(HEADERS)
 	@mkdir -p $(B)/static
-	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
+	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $(SOURCES) -o $@ \
 	      $(CHECK32_STATIC_LIBS)
 
 $(B)/static/%-libasync: $$(call obj,$$($$*_SRCS)) $(B)/libasync.a
 	$(CC) -static $(CFLAGS) $^ -o $@ $($*_LIBS)
-$(B)/static/%-libasync32: $$($$*_SRCS) $(B)/lib32/libasync.a
-	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $^ -o $@ \
+$(B)/static/%-libasync32: $$($$*_SRCS) $(B)/lib32/libasync.a $(HEADERS)
+	$(CC) -m32 -static $(CPPFLAGS) $(WARN) $(CFLAGS) $(SOURCES) -o $@ \
 	      $(CHECK32_STATIC_LIBS)
 
 static: $(addprefix $(B)/static/,$(STATIC_PROGRAMS)) \
