@@ -35,8 +35,8 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/rules.c aiod/engine_file.c aiod/engine_aio.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
-                aiod/clientmem.c \
-                aiod/frontend_cuse.c common/failmsg.c
+                aiod/clientmem.c aiod/stats.c aiod/trace.c \
+                aiod/frontend_cuse.c common/failmsg.c common/latency.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.

@@ -68,6 +68,11 @@ uint64_t engine_file_size(const struct aio_file *f)
 	return f->dev->size;
 }
 
+const struct device *engine_file_device(const struct aio_file *f)
+{
+	return f->dev;
+}
+
 static void free_file(struct aio_file *f)
 {
 	engine_aio_file_closed(f);
@@ -83,11 +88,13 @@ void engine_transfer_started(struct aio_file *f)
 {
 	inflight_total++;
 	f->inflight++;
+	f->dev->stats.inflight++;
 }
 
 void engine_transfer_ended(struct aio_file *f)
 {
 	inflight_total--;
+	f->dev->stats.inflight--;
 	if (--f->inflight)
 		return;
 	while (!STAILQ_EMPTY(&f->waiters)) {

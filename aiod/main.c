@@ -278,8 +278,10 @@ int main(int argc, char **argv)
 		die("signalfd: %s", strerror(errno));
 
 	raise_fd_limit(&cfg);
+	stats_init();
 	engine_init(&cfg.tun);
 	admin_init(devs, cfg.ndevices);
+	trace_init(devs);
 	if (loop_init() ||
 	    quota_init(&cfg.tun) || callers_init(engine_caller_retired) ||
 	    clientmem_init() ||
@@ -351,6 +353,7 @@ int main(int argc, char **argv)
 	quota_shutdown();
 	backend_shutdown();
 	glue_shutdown();
+	trace_shutdown();
 	loop_shutdown();
 	for (size_t i = 0; i < cfg.ndevices; i++)
 		backend_close_device(&devs[i]);

@@ -15,5 +15,6 @@ Suite *memlock_suite(void);
 Suite *locktbl_suite(void);
 Suite *engine_suite(void);
 Suite *quota_suite(void);
+Suite *latency_suite(void);
 
 #endif
