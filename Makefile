@@ -45,7 +45,9 @@ aiod_LIBS       = -laio -lseccomp $(FUSE_LIBS) -pthread
 aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
                   common/failmsg.c
-aioinfo_SRCS    = aioinfo/aioinfo.c
+aioinfo_SRCS    = aioinfo/aioinfo.c common/aiodfind.c common/latency.c \
+                  common/failmsg.c
+aiotrace_SRCS   = aiotrace/aiotrace.c common/aiodfind.c common/failmsg.c
 aioconform_SRCS = $(CONFORM_SRCS)
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
@@ -70,12 +72,12 @@ aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
+PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb aiobench \
            dmcreate aioattack aiovictim aiostallfs aioprobe \
            aiolivefuzz
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
-STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
+STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
 LIBASYNC_PROGRAMS = aioconform scodb
@@ -194,7 +196,7 @@ $(B)/libasync.pc: libasync/libasync.pc.in
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
-install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/libasync.so \
+install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/aiotrace $(B)/libasync.so \
          $(B)/libasync.a $(B)/libasync.pc
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/include/sys \
 	        $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -202,7 +204,7 @@ install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/libasync.so \
 	        $(DESTDIR)$(PREFIX)/share/man/man4 \
 	        $(DESTDIR)$(PREFIX)/share/man/man5 \
 	        $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc
-	install -m 755 $(B)/aiod $(B)/aiolkinit $(B)/aioinfo \
+	install -m 755 $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/aiotrace \
 	        $(DESTDIR)$(PREFIX)/sbin
 	install -m 644 sys/async.h $(DESTDIR)$(PREFIX)/include/sys
 	install -m 755 $(B)/libasync.so $(DESTDIR)$(PREFIX)/lib/libasync.so.1

@@ -2,7 +2,7 @@
 /*
  * latency.c -- the arithmetic of latency.h's log2 histogram: which bucket
  * a latency falls in, the difference of two snapshots (aioinfo -i's
- * intervals), percentiles and the mean.  No state, no I/O.
+ * intervals) and the sum of two histograms, percentiles and the mean.  No state, no I/O.
  */
 #include "common/latency.h"
 
@@ -37,6 +37,14 @@ void latency_diff(const struct latency_hist *later,
 	out->sum_ns = later->sum_ns - earlier->sum_ns;
 	for (unsigned k = 0; k < LATENCY_BUCKETS; k++)
 		out->bucket[k] = later->bucket[k] - earlier->bucket[k];
+}
+
+void latency_add(struct latency_hist *into, const struct latency_hist *h)
+{
+	into->count += h->count;
+	into->sum_ns += h->sum_ns;
+	for (unsigned k = 0; k < LATENCY_BUCKETS; k++)
+		into->bucket[k] += h->bucket[k];
 }
 
 uint64_t latency_percentile_us(const struct latency_hist *h,

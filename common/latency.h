@@ -5,7 +5,7 @@
  * latencies under 1 us, bucket k in [2^(k-1), 2^k) us, the last one also
  * everything longer), the exact count and the sum in nanoseconds; and the
  * pure arithmetic on it (bucket of a latency, the difference of two
- * snapshots, percentiles).  Its layout is part of scoaio/ioctl.h's ABI.
+ * snapshots and the sum of two histograms, percentiles, the mean).  Its layout is part of scoaio/ioctl.h's ABI.
  */
 #ifndef SCOAIO_LATENCY_H
 #define SCOAIO_LATENCY_H
@@ -30,6 +30,8 @@ void latency_record(struct latency_hist *h, uint64_t ns);
  * histogram, so later >= earlier in every field). */
 void latency_diff(const struct latency_hist *later,
 		  const struct latency_hist *earlier, struct latency_hist *out);
+/* *into += h, bucket by bucket (reads and writes together). */
+void latency_add(struct latency_hist *into, const struct latency_hist *h);
 /* The smallest bucket edge, in microseconds, at or below which at least
  * permille/1000 of the latencies lie: an upper bound of that percentile,
  * exact to a factor of two.  0 for an empty histogram; UINT64_MAX when it

@@ -3,7 +3,8 @@
  * test_latency.c -- unit tests of common/latency.c, the log2 histogram of
  * aiod's latencies: bucket edges (under 1 us, powers of two, the last
  * bucket open-ended), exact count and sum, snapshot differences as
- * aioinfo -i takes them, and percentiles as upper bucket edges.
+ * aioinfo -i takes them, sums of two, and percentiles as upper bucket
+ * edges.
  */
 #include "unit.h"
 #include "common/latency.h"
@@ -103,6 +104,22 @@ START_TEST(diff_gives_the_interval)
 }
 END_TEST
 
+START_TEST(add_merges_directions)
+{
+	struct latency_hist r = { 0 }, w = { 0 };
+
+	latency_record(&r, 1500);
+	latency_record(&w, 1500);
+	latency_record(&w, 9000);
+	latency_add(&r, &w);
+	ck_assert_uint_eq(r.count, 3);
+	ck_assert_uint_eq(r.sum_ns, 12000);
+	ck_assert_uint_eq(r.bucket[1], 2);
+	ck_assert_uint_eq(r.bucket[4], 1);		/* 9 us: [8, 16) */
+	ck_assert_uint_eq(w.count, 2);			/* w unchanged */
+}
+END_TEST
+
 Suite *latency_suite(void)
 {
 	Suite *s = suite_create("latency");
@@ -114,6 +131,7 @@ Suite *latency_suite(void)
 	tcase_add_test(tc, percentile_is_upper_edge_of_its_bucket);
 	tcase_add_test(tc, percentile_in_open_bucket_is_unbounded);
 	tcase_add_test(tc, diff_gives_the_interval);
+	tcase_add_test(tc, add_merges_directions);
 	suite_add_tcase(s, tc);
 	return s;
 }
