@@ -22,6 +22,8 @@
 # aioconform with --no-skip, so that none of them can be skipped silently.
 # Everything it sets up is torn down on any exit.  Expects `make all
 # static build/aioconform32` to have run; B names the build directory.
+# Each stage is a function stage_NAME, listed in all_stages below;
+# STAGES="NAME..." runs only those, STAGES=list prints the names.
 set -u
 B=${B:-build}
 san_b=${SAN_B:-build-san}
@@ -37,6 +39,7 @@ skipped=0
 user=nobody
 aiod=$B/aiod		# the aiod that start_aiod runs
 aiod_pid=""
+aiod_shared=no
 aiod_log=""
 naiod=0
 # Sanitizer-built programs (SAN=1) stop at their first UBSan report, as at
@@ -77,7 +80,9 @@ alive() {	# PID: running and not a zombie
 	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"
 }
 start_aiod() {	# aiod arguments: devices and tunables
+	no_aiod
 	naiod=$((naiod + 1))
+	aiod_shared=no
 	aiod_log=$work/aiod.$naiod.log
 	echo "+ $aiod -f --fuse $mnt $*"
 	ASAN_OPTIONS=detect_leaks=1 "$aiod" -f --fuse "$mnt" \
@@ -127,6 +132,20 @@ stop_aiod() {	# SIGTERM; aiod must exit 0, unmounted, with a clean log
 	fi
 	return $rc
 }
+no_aiod() {	# stops the aiod a previous stage left running
+	[ -n "$aiod_pid" ] || return 0
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+# The stages from conform to mlock share one aiod over $devices, started
+# by the first of them that runs.
+shared_aiod() {
+	[ -n "$aiod_pid" ] && [ "$aiod_shared" = yes ] && return 0
+	# shellcheck disable=SC2086
+	start_aiod $limits $devices
+	result "aiod starts" $?
+	aiod_shared=yes
+}
 as_user() { setpriv --reuid="$user" --regid=nogroup --clear-groups "$@"; }
 json_field() {	# FIELD: from aioinfo --json on standard input
 	sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"
@@ -137,17 +156,493 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-stage "install-deps.sh against stub dpkg and apt"
-sh test/install-deps/test-install-deps.sh
-result "install-deps.sh" $?
+stage_install_deps() {
+	stage "install-deps.sh against stub dpkg and apt"
+	sh test/install-deps/test-install-deps.sh
+	result "install-deps.sh" $?
+}
 
-stage "unit tests"
-"$B/unit-tests"
-result "unit tests" $?
-out=$(as_user "$B/unit-tests" 2>&1)
-rc=$?
-[ $rc -eq 0 ] || echo "$out"
-result "unit tests as $user (no root, no mount)" $rc
+stage_unit() {
+	stage "unit tests"
+	"$B/unit-tests"
+	result "unit tests" $?
+	out=$(as_user "$B/unit-tests" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || echo "$out"
+	result "unit tests as $user (no root, no mount)" $rc
+}
+
+stage_aioinfo() {
+	stage "aioinfo figures after 40 requests, at most 15 in flight"
+	# shellcheck disable=SC2086
+	start_aiod -o NAIOLOCKTBL=1000 $devices
+	result "aiod starts" $?
+	"$B/aiodemo" "$mnt/rdsk/0s1" 20 &&
+		info=$("$B/aioinfo" --json "$mnt/rroot") &&
+		echo "$info" &&
+		[ "$(echo "$info" | json_field requests_total)" = 40 ] &&
+		[ "$(echo "$info" | json_field requests_max)" = 15 ] &&
+		[ "$(echo "$info" | json_field requests_active)" = 0 ]
+	result "aioinfo: cumulative 40, maximum 15, active 0" $?
+	"$B/aioconform" --no-skip -t perm_lktbl_overflow_enospc "$mnt/rdsk/0s1"
+	result "a lock table of NAIOLOCKTBL=1000 (the most) overflows" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_conform() {
+	stage "conformance suite as root on the FUSE front end"
+	shared_aiod
+	# shellcheck disable=SC2086
+	"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
+		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+	result "aioconform, 64-bit, root" $?
+	if [ ! -x "$B/aioconform32" ]; then
+		skip "aioconform, 32-bit, root" "$B/aioconform32 not built"
+	elif ! "$B/aioconform32" -h >/dev/null 2>&1; then
+		skip "aioconform, 32-bit, root" "this kernel does not run i386" \
+		     "binaries; the VM stage runs them"
+	else
+		# shellcheck disable=SC2086
+		"$B/aioconform32" $geometry -b "$backing@0" -B "$backing@$half" \
+			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+		result "aioconform, 32-bit, root" $?
+	fi
+}
+
+stage_libasync() {
+	stage "libasync on the FUSE front end (the kernel keeps offsets there)"
+	shared_aiod
+	"$B/scodb" "$mnt/rdsk/0s1"
+	result "scodb without libasync" $?
+	SCOAIO_DEVMAP="/dev/rhd01=$mnt/rdsk/0s1" LD_PRELOAD="$preload" \
+		"$B/scodb" /dev/rhd01
+	result "scodb with libasync preloaded, by the SCO path /dev/rhd01" $?
+	# shellcheck disable=SC2086
+	LD_PRELOAD="$preload" "$B/aioconform" $geometry \
+		-b "$backing@0" -B "$backing@$half" "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+	result "aioconform with libasync preloaded" $?
+	if [ -x "$B/static/aioconform-libasync" ]; then
+		"$B/static/aioconform-libasync" --no-skip -t posio \
+			-t data_write_read_back -t data_read_sizes_and_offsets \
+			-t data_write_sizes_and_offsets \
+			-t data_concurrent_distinct_blocks \
+			-t data_backing_sees_aio_write -t data_aio_reads_backing_write \
+			-b "$backing@0" "$mnt/rdsk/0s1"
+		result "aioconform linked statically with libasync" $?
+	else
+		skip "aioconform linked statically with libasync" \
+		     "$B/static/aioconform-libasync not built (make static)"
+	fi
+}
+
+stage_libasync_only() {
+	stage "libasync touches only aiod's devices"
+	# Its ioctls (magic 0xA5) never reach another driver: positional calls
+	# on /dev/zero, /dev/null, a pipe and a pty with libasync preloaded.
+	if command -v strace >/dev/null; then
+		LD_PRELOAD="$preload" strace -f -qq -e trace=ioctl \
+			-o "$work/probe.strace" "$B/aioprobe" /dev/zero /dev/null \
+			>/dev/null
+		rc=$?
+		if grep -i '0xa5' "$work/probe.strace"; then rc=1; fi
+		result "no ioctl of magic 0xA5 reaches /dev/zero, /dev/null, a pipe or a pty" $rc
+	else
+		skip "no ioctl of magic 0xA5 reaches other drivers" "no strace"
+	fi
+	exports=$(nm -D --defined-only "$B/libasync.so" | awk '{ print $3 }' |
+		LC_ALL=C sort | tr '\n' ' ')
+	want="__open64_2 __open_2 __openat64_2 __openat_2 lseek lseek64 open"
+	want="$want open64 openat openat64 pread pread64 preadv preadv64 pwrite"
+	want="$want pwrite64 pwritev pwritev64 "
+	[ "$exports" = "$want" ] || echo "libasync.so exports: $exports"
+	result "libasync.so exports only the interposed functions" \
+		"$([ "$exports" = "$want" ]; echo $?)"
+}
+
+stage_privileges() {
+	stage "aiod's privileges once serving"
+	shared_aiod
+	# aiod(8), PRIVILEGES: CAP_DAC_OVERRIDE, CAP_IPC_LOCK, CAP_SYS_PTRACE and,
+	# on the FUSE front end, CAP_SYS_ADMIN; no_new_privs; a seccomp filter.
+	caps=0000000000284002
+	grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
+	rc=0
+	for t in /proc/"$aiod_pid"/task/*; do
+		for want in "CapEff:	$caps" "CapPrm:	$caps" "CapBnd:	$caps" \
+			    "CapAmb:	0000000000000000" "NoNewPrivs:	1" "Seccomp:	2"; do
+			grep -qx "$want" "$t/status" ||
+				{ echo "thread ${t##*/}: not '$want'"; rc=1; }
+		done
+	done
+	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapPrm = CapBnd = $caps" $rc
+}
+
+stage_mlock() {
+	stage "memory-lock permissions as $user"
+	shared_aiod
+	printf '# the later line overrides\n%s 4096\n%s 65536\n' "$user" "$user" \
+		>"$work/allow.conf"
+	"$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot"
+	result "aiolkinit loads an allowance of 65536 for $user" $?
+	# shellcheck disable=SC2086
+	as_user "$B/aioconform" $user_geometry -L 65536 "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+	result "aioconform as $user with an allowance" $?
+	printf '%s 0\n' "$user" >"$work/zero.conf"
+	# shellcheck disable=SC2086
+	"$B/aiolkinit" -f "$work/zero.conf" "$mnt/rroot" &&
+		as_user "$B/aioconform" --no-skip -L 0 $no_lock_tests \
+			$mlock_no_lock_tests "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+	result "aioconform as $user with allowance 0 (disabled)" $?
+	# shellcheck disable=SC2086
+	"$B/aiolkinit" --replace -f /dev/null "$mnt/rroot" &&
+		as_user "$B/aioconform" --no-skip -L 0 $no_lock_tests "$mnt/rdsk/0s1"
+	result "aioconform as $user with no entry (table replaced)" $?
+	out=$(as_user "$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot" 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc -ne 0 ] && echo "$out" | grep -q "permission denied"
+	result "aiolkinit as $user is refused (EPERM)" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_device_error() {
+	stage "a device error reaches iostatus"
+	dd if=/dev/zero of="$work/short.img" bs=1M count=16 status=none
+	start_aiod --device "rdsk/short=$work/short.img"
+	result "aiod starts on an image file" $?
+	truncate -s 8M "$work/short.img"	# blocks from 16384 on now fail
+	"$B/aioconform" --no-skip -E 20000 -t data_device_error_in_iostatus \
+		"$mnt/rdsk/short"
+	result "a read past the shrunken image reports an error" $?
+	grep -q "device rdsk/short: read of 4096 bytes at block 20000 failed" \
+		"$aiod_log"
+	result "the failed read is logged with device, block, size and error" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_data_safety() {
+	stage "issue 10: data safety"
+	fd_flags() {	# PID PATH: the octal open flags of PID's fd on PATH
+		for f in /proc/"$1"/fd/*; do
+			[ "$(readlink "$f")" = "$2" ] || continue
+			sed -n 's/^flags:[[:space:]]*//p' "/proc/$1/fdinfo/${f##*/}"
+			return
+		done
+	}
+	has_dsync() { [ $(( 0$1 & 010000 )) -ne 0 ]; }	# O_DSYNC
+	second() {	# NAME ARGS: another aiod must refuse with one line
+		"$B/aiod" -f "$@" >"$work/second.out" 2>&1
+		rc=$?
+		sed 's/^/  second aiod: /' "$work/second.out"
+		[ $rc -ne 0 ] && [ "$(wc -l <"$work/second.out")" -eq 1 ]
+	}
+	dd if=/dev/zero of="$work/safe.img" bs=1M count=16 status=none
+	start_aiod --device "rdsk/safe=$work/safe.img,mode=0666" \
+		--device "rdsk/safe2=$work/safe.img,offset=8M,mode=0666"
+	result "aiod starts with two slices of one image (one open)" $?
+	flags=$(fd_flags "$aiod_pid" "$work/safe.img")
+	echo "backing fd flags: $flags"
+	[ -n "$flags" ] && has_dsync "$flags" &&
+		[ "$(ls -l /proc/"$aiod_pid"/fd | grep -c "$work/safe.img")" -eq 1 ]
+	result "durable by default: the backing is open O_DSYNC, once" $?
+	second --fuse "$work/mnt2" --device "x=$work/safe.img"
+	result "a second aiod on the same image is refused" $?
+	dd if=/dev/zero of="$work/other.img" bs=1M count=4 status=none
+	second --fuse "$work/mnt2" --pidfile "$work/aiod.pid" \
+		--device "x=$work/other.img" &&
+		[ "$(cat "$work/aiod.pid")" = "$aiod_pid" ]
+	result "a second aiod with the same pid file is refused; the file stays" $?
+	second --fuse "$mnt" --device "x=$work/other.img" && mountpoint -q "$mnt" &&
+		[ -e "$mnt/rdsk/safe" ]
+	result "a second aiod on the same mount point is refused" $?
+	kill -KILL "$aiod_pid"
+	wait "$aiod_pid" 2>/dev/null
+	aiod_pid=""
+	rm -f "$work/aiod.pid"
+	start_aiod --device "rdsk/safe=$work/safe.img,cache=writeback,mode=0666" &&
+		grep -q "detached the stale FUSE mount" "$aiod_log" &&
+		[ -e "$mnt/rdsk/safe" ]
+	result "after kill -9 a new aiod detaches the stale mount and serves" $?
+	flags=$(fd_flags "$aiod_pid" "$work/safe.img")
+	echo "backing fd flags: $flags"
+	[ -n "$flags" ] && ! has_dsync "$flags"
+	result "cache=writeback: the backing is open without O_DSYNC" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+	start_aiod --device "rdsk/ro=$work/safe.img,ro,mode=0666" &&
+		ls -l "$mnt/rdsk/ro" && [ "$(stat -c %a "$mnt/rdsk/ro")" = 444 ]
+	result "ro: the device file has no write bits" $?
+	"$B/aioconform" --no-skip -r -t safety_ro_writes_erofs "$mnt/rdsk/ro"
+	result "ro: opens for writing, AU_WRITE and AIOC_PWRITE get EROFS" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+	if [ -n "$loop" ] && rol=$(losetup -r -f --show "$work/other.img"); then
+		start_aiod --device "rdsk/rol=$rol,mode=0666" &&
+			grep -q "is read-only; serving it read-only" "$aiod_log" &&
+			"$B/aioconform" --no-skip -r -t safety_ro_writes_erofs \
+				"$mnt/rdsk/rol"
+		result "a read-only loop device (losetup -r) is served read-only" $?
+		stop_aiod
+		result "aiod stops on SIGTERM and unmounts" $?
+		losetup -d "$rol"
+		extl=$(losetup -f --show "$work/other.img") &&
+			mkfs.ext4 -q -F "$extl" && mkdir -p "$work/ext" &&
+			mount "$extl" "$work/ext" &&
+			second --fuse "$work/mnt2" --device "x=$extl" &&
+			grep -q "mounted at $work/ext" "$work/second.out"
+		result "a block device mounted as ext4 is refused, naming the mount" $?
+		umount "$work/ext" 2>/dev/null
+		[ -n "$extl" ] && losetup -d "$extl"
+	else
+		skip "read-only loop device and mounted ext4" "no loop devices here"
+	fi
+}
+
+stage_no_seccomp() {
+	stage "aiod --no-seccomp"
+	# shellcheck disable=SC2086
+	start_aiod --no-seccomp $devices
+	result "aiod --no-seccomp starts" $?
+	grep -qx 'Seccomp:	0' "/proc/$aiod_pid/status" &&
+		grep -qx 'NoNewPrivs:	1' "/proc/$aiod_pid/status" &&
+		grep -qx 'CapEff:	0000000000284002' "/proc/$aiod_pid/status"
+	result "no seccomp filter, the same capabilities and no_new_privs" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_hygiene() {
+	stage "start-up hygiene of a detached aiod"
+	no_aiod
+	# Started with 0-2 closed: a device must not become one of them and be
+	# replaced by /dev/null on detaching; its data must reach the backing.
+	# shellcheck disable=SC2086
+	"$aiod" --fuse "$mnt" --pidfile "$work/aiod.pid" $devices <&- >&- 2>&-
+	result "aiod with 0-2 closed detaches, exit 0" $?
+	dpid=$(cat "$work/aiod.pid" 2>/dev/null)
+	head -c 4096 /dev/urandom >"$work/pattern"
+	dd if="$work/pattern" of="$mnt/rroot" bs=4096 count=1 conv=notrunc \
+		status=none &&
+		dd if="$backing" bs=4096 count=1 iflag=direct status=none |
+		cmp -s - "$work/pattern"
+	result "a write through its device reaches the backing" $?
+	[ "$(readlink "/proc/$dpid/cwd")" = / ] &&
+		[ "$(readlink "/proc/$dpid/fd/0")" = /dev/null ] &&
+		[ "$(readlink "/proc/$dpid/fd/1")" = /dev/null ] &&
+		[ "$(readlink "/proc/$dpid/fd/2")" = /dev/null ]
+	result "its working directory is /, its 0-2 are /dev/null" $?
+	kill -TERM "$dpid"
+	i=0
+	while [ -d "/proc/$dpid" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	! [ -d "/proc/$dpid" ] && ! mountpoint -q "$mnt" && [ ! -e "$work/aiod.pid" ]
+	result "it stops on SIGTERM, unmounted, pid file removed" $?
+	# A pid file path that is a symlink is refused, the target untouched; the
+	# first process exits with the child's status and its message.
+	ln -sf "$work/pid-target" "$work/link.pid"
+	# shellcheck disable=SC2086
+	"$aiod" --fuse "$mnt" --pidfile "$work/link.pid" $devices \
+		2>"$work/detach.err"
+	rc=$?
+	cat "$work/detach.err"
+	[ $rc -eq 1 ] && [ ! -e "$work/pid-target" ] &&
+		grep -q "cannot open pid file $work/link.pid" "$work/detach.err" &&
+		! mountpoint -q "$mnt"
+	result "a symlinked pid file is refused: exit 1, target not created" $?
+	rm -f "$work/link.pid"
+
+}
+
+stage_san_conform() {
+	# With B=$san_b (make check SAN=1) every other stage ran that aiod.
+	[ "$B" != "$san_b" ] || return 0
+	stage "conformance suite against aiod built with ASan and UBSan"
+	if [ -x "$san_b/aiod" ]; then
+		aiod=$san_b/aiod
+		# shellcheck disable=SC2086
+		start_aiod $limits $devices
+		result "aiod (ASan, UBSan) starts" $?
+		# shellcheck disable=SC2086
+		"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
+			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+		result "aioconform against aiod (ASan, UBSan)" $?
+		stop_aiod
+		result "aiod (ASan, UBSan) stops, no sanitizer report in its log" $?
+		aiod=$B/aiod
+	else
+		skip "aioconform against a sanitizer-built aiod" \
+		     "no $san_b/aiod (make B=$san_b SAN=1 $san_b/aiod)"
+	fi
+}
+
+stage_livefuzz() {
+	stage "live fuzzing: random requests, wild pointers, fork and close storms"
+	# aiolivefuzz, 64-bit as root and 32-bit as $user, against the
+	# sanitizer-built aiod when there is one (its log must stay clean), with
+	# a lock allowance for both; aiod must keep answering and end with the
+	# descriptors it started with.
+	fuzz_aiod=$aiod
+	[ -x "$san_b/aiod" ] && fuzz_aiod=$san_b/aiod
+	aiod=$fuzz_aiod
+	# shellcheck disable=SC2086
+	start_aiod $limits $devices
+	result "aiod ($aiod) starts" $?
+	printf 'root 65536\n%s 65536\n' "$user" >"$work/fuzz.conf"
+	"$B/aiolkinit" -f "$work/fuzz.conf" "$mnt/rroot" >/dev/null
+	fds_before=$(ls "/proc/$aiod_pid/fd" | wc -l)
+	rss_before=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
+	"$B/aiolivefuzz" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" "$mnt/rdsk/0s1" \
+		"$mnt/rdsk/0s2"
+	result "aiolivefuzz, 64-bit, root: aiod still answers" $?
+	if [ -x "$B/aiolivefuzz32" ]; then
+		as_user "$B/aiolivefuzz32" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" \
+			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
+		result "aiolivefuzz, 32-bit, $user: aiod still answers" $?
+	else
+		skip "aiolivefuzz, 32-bit" "no $B/aiolivefuzz32"
+	fi
+	sleep 1
+	fds_after=$(ls "/proc/$aiod_pid/fd" | wc -l)
+	rss_after=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
+	echo "aiod: $fds_before descriptors and $rss_before resident before," \
+		"$fds_after and $rss_after after"
+	[ "$fds_after" -eq "$fds_before" ]
+	result "aiod holds as many descriptors as before" $?
+	stop_aiod
+	result "aiod stops on SIGTERM, no sanitizer report in its log" $?
+	aiod=$B/aiod
+}
+
+stage_attack() {
+	stage "issue 15: attacks by $user on root and on another user"
+	no_aiod
+	# Each test of test/attack/aioattack.c against an aiod of its own (some
+	# freeze or stop it) in the foreground, logging to a file, over three
+	# partitions: root's, one $user may use and one only the victim user may
+	# open; the victim's client is set-user-ID to that user.  An aiod that
+	# outlives SIGTERM is killed and its FUSE connection aborted.
+	# The victim user stays (a system account without home or shell): another
+	# run may be using it.
+	victim=scoaio-victim
+	id "$victim" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$victim"
+	mkdir -p "$work/attack"
+	for client in aiovictim aiovictim32; do
+		[ -x "$B/$client" ] &&
+			install -o "$victim" -m 4755 "$B/$client" "$work/attack/$client"
+	done
+	# The attacker runs its FUSE server from where it may, whatever the
+	# permissions of the build directory's parents.
+	install -m 755 "$B/aiostallfs" "$work/attack/aiostallfs"
+	mountpoint -q /sys/fs/fuse/connections ||
+		mount -t fusectl fusectl /sys/fs/fuse/connections
+	alog=$work/attack/aiod.log
+	attack_aiod_start() {
+		: >"$alog"
+		"$B/aiod" -f --fuse "$mnt" --pidfile "$work/aiod.pid" \
+			-o NAIOPROC=32 -o NAIOREQ=96 \
+			--device "rroot=$backing,size=$quarter,mode=0600" \
+			--device "rshared=$backing,offset=$quarter,size=$quarter,mode=0666" \
+			--device "rvictim=$backing,offset=$half,size=$quarter,owner=$victim,mode=0600" \
+			2>>"$alog" &
+		apid=$!
+		i=0
+		while [ ! -s "$work/aiod.pid" ] && [ $i -lt 100 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		[ -s "$work/aiod.pid" ] || return 1
+		# aiod's FUSE connection: the minor of the mount's device number
+		dev=$(stat -c %d "$mnt")
+		conn=$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))
+	}
+	attack_aiod_stop() {
+		kill -TERM "$apid" 2>/dev/null
+		i=0
+		while kill -0 "$apid" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		if kill -0 "$apid" 2>/dev/null; then
+			echo "aiod $apid outlived SIGTERM: killing it"
+			kill -KILL "$apid"
+			echo 1 >"/sys/fs/fuse/connections/$conn/abort" 2>/dev/null
+		fi
+		wait "$apid" 2>/dev/null
+		rm -f "$work/aiod.pid"
+		if mountpoint -q "$mnt" 2>/dev/null; then umount -l "$mnt"; fi
+	}
+	attack() {	# LABEL aioattack-arguments...
+		label=$1
+		shift
+		if attack_aiod_start; then
+			"$B/aioattack" -v "$victim" -b "$backing@$half" \
+				-p "$work/aiod.pid" -L "$alog" -i "$B/aioinfo" \
+				-s "$work/attack/aiostallfs" "$@" "$mnt"
+			rc=$?
+		else
+			echo "aiod did not start:"; cat "$alog"; rc=1
+		fi
+		attack_aiod_stop
+		result "$label" $rc
+	}
+	for t in $("$B/aioattack" -l | cut -d' ' -f1); do
+		if [ "$t" = setuid_exec_cross_user ] && [ "$B" = "$san_b" ]; then
+			why="LeakSanitizer cannot run in a set-user-ID client"
+			skip "attack $t" "$why (SAN=1)"
+			continue
+		fi
+		attack "attack $t" -x "$work/attack/aiovictim" -t "$t"
+	done
+	if [ -x "$work/attack/aiovictim32" ]; then
+		"$work/attack/aiovictim32" >/dev/null 2>&1	# usage: 2, if i386 runs
+		if [ $? -eq 2 ]; then
+			attack "attack setuid_exec_cross_user, i386 client" \
+				-x "$work/attack/aiovictim32" -t setuid_exec_cross_user
+		fi
+	fi
+}
+
+stage_fuzz() {
+	stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map"
+	# A short pass of each libFuzzer target (make fuzz runs longer ones).
+	if [ -x "$B/fuzz/fuzz_abi" ]; then
+		B=$B sh test/fuzz/run-fuzz.sh "${FUZZ_CHECK_SECONDS:-10}"
+		result "fuzz targets: no crash, no leak" $?
+	else
+		skip "fuzz targets" "not built in $B/fuzz (make fuzz-build)"
+	fi
+}
+
+stage_vm() {
+	stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
+	if [ -d "$B/static" ]; then
+		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 600
+		rc=$?
+		if [ $rc -eq 77 ]; then skip "VM stage" "qemu cannot run here"
+		else result "VM stage" $rc; fi
+	else
+		skip "VM stage" "no static binaries in $B/static (make static)"
+	fi
+}
+
+# The stages, in the order they run.  STAGES="NAME..." runs only those
+# (after the backing store is set up); STAGES=list names them all.
+all_stages=$(echo install_deps unit aioinfo conform libasync libasync_only \
+	privileges mlock device_error data_safety no_seccomp hygiene \
+	san_conform livefuzz attack fuzz vm)
+if [ "${STAGES:-}" = list ]; then
+	echo "$all_stages"
+	exit 0
+fi
+selected=$(echo ${STAGES:-$all_stages})
+for stage_name in $selected; do
+	case " $all_stages " in
+	*" $stage_name "*) ;;
+	*)	echo "run-tests: no stage '$stage_name' (STAGES=list names them)" >&2
+		exit 2 ;;
+	esac
+done
 
 stage "backing store"
 size=$((64 * 1024 * 1024))
@@ -180,425 +675,10 @@ mlock_no_lock_tests="-t mlock_zero_size_noop -t mlock_zero_size_unmapped_ok
 	-t mlock_unmapped_region_efault -t mlock_partly_unmapped_efault
 	-t mlock_failed_call_records_nothing -t mlock_bad_arg_efault"
 
-stage "aioinfo figures after 40 requests, at most 15 in flight"
-# shellcheck disable=SC2086
-start_aiod -o NAIOLOCKTBL=1000 $devices
-result "aiod starts" $?
-"$B/aiodemo" "$mnt/rdsk/0s1" 20 &&
-	info=$("$B/aioinfo" --json "$mnt/rroot") &&
-	echo "$info" &&
-	[ "$(echo "$info" | json_field requests_total)" = 40 ] &&
-	[ "$(echo "$info" | json_field requests_max)" = 15 ] &&
-	[ "$(echo "$info" | json_field requests_active)" = 0 ]
-result "aioinfo: cumulative 40, maximum 15, active 0" $?
-"$B/aioconform" --no-skip -t perm_lktbl_overflow_enospc "$mnt/rdsk/0s1"
-result "a lock table of NAIOLOCKTBL=1000 (the most) overflows" $?
-stop_aiod
-result "aiod stops on SIGTERM and unmounts" $?
-
-stage "conformance suite as root on the FUSE front end"
-# shellcheck disable=SC2086
-start_aiod $limits $devices
-result "aiod starts" $?
-# shellcheck disable=SC2086
-"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
-	"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-result "aioconform, 64-bit, root" $?
-if [ ! -x "$B/aioconform32" ]; then
-	skip "aioconform, 32-bit, root" "$B/aioconform32 not built"
-elif ! "$B/aioconform32" -h >/dev/null 2>&1; then
-	skip "aioconform, 32-bit, root" "this kernel does not run i386" \
-	     "binaries; the VM stage runs them"
-else
-	# shellcheck disable=SC2086
-	"$B/aioconform32" $geometry -b "$backing@0" -B "$backing@$half" \
-		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-	result "aioconform, 32-bit, root" $?
-fi
-
-stage "libasync on the FUSE front end (the kernel keeps offsets there)"
-"$B/scodb" "$mnt/rdsk/0s1"
-result "scodb without libasync" $?
-SCOAIO_DEVMAP="/dev/rhd01=$mnt/rdsk/0s1" LD_PRELOAD="$preload" \
-	"$B/scodb" /dev/rhd01
-result "scodb with libasync preloaded, by the SCO path /dev/rhd01" $?
-# shellcheck disable=SC2086
-LD_PRELOAD="$preload" "$B/aioconform" $geometry \
-	-b "$backing@0" -B "$backing@$half" "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-result "aioconform with libasync preloaded" $?
-if [ -x "$B/static/aioconform-libasync" ]; then
-	"$B/static/aioconform-libasync" --no-skip -t posio \
-		-t data_write_read_back -t data_read_sizes_and_offsets \
-		-t data_write_sizes_and_offsets \
-		-t data_concurrent_distinct_blocks \
-		-t data_backing_sees_aio_write -t data_aio_reads_backing_write \
-		-b "$backing@0" "$mnt/rdsk/0s1"
-	result "aioconform linked statically with libasync" $?
-else
-	skip "aioconform linked statically with libasync" \
-	     "$B/static/aioconform-libasync not built (make static)"
-fi
-
-stage "libasync touches only aiod's devices"
-# Its ioctls (magic 0xA5) never reach another driver: positional calls
-# on /dev/zero, /dev/null, a pipe and a pty with libasync preloaded.
-if command -v strace >/dev/null; then
-	LD_PRELOAD="$preload" strace -f -qq -e trace=ioctl \
-		-o "$work/probe.strace" "$B/aioprobe" /dev/zero /dev/null \
-		>/dev/null
-	rc=$?
-	if grep -i '0xa5' "$work/probe.strace"; then rc=1; fi
-	result "no ioctl of magic 0xA5 reaches /dev/zero, /dev/null, a pipe or a pty" $rc
-else
-	skip "no ioctl of magic 0xA5 reaches other drivers" "no strace"
-fi
-exports=$(nm -D --defined-only "$B/libasync.so" | awk '{ print $3 }' |
-	LC_ALL=C sort | tr '\n' ' ')
-want="__open64_2 __open_2 __openat64_2 __openat_2 lseek lseek64 open open64 \
-openat openat64 pread pread64 preadv preadv64 pwrite pwrite64 pwritev \
-pwritev64 "
-[ "$exports" = "$want" ] || echo "libasync.so exports: $exports"
-result "libasync.so exports only the interposed functions" \
-	"$([ "$exports" = "$want" ]; echo $?)"
-
-stage "aiod's privileges once serving (the aiod of the stages above)"
-# aiod(8), PRIVILEGES: CAP_DAC_OVERRIDE, CAP_IPC_LOCK, CAP_SYS_PTRACE and,
-# on the FUSE front end, CAP_SYS_ADMIN; no_new_privs; a seccomp filter.
-caps=0000000000284002
-grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
-rc=0
-for t in /proc/"$aiod_pid"/task/*; do
-	for want in "CapEff:	$caps" "CapPrm:	$caps" "CapBnd:	$caps" \
-		    "CapAmb:	0000000000000000" "NoNewPrivs:	1" "Seccomp:	2"; do
-		grep -qx "$want" "$t/status" ||
-			{ echo "thread ${t##*/}: not '$want'"; rc=1; }
-	done
+for stage_name in $all_stages; do
+	case " $selected " in *" $stage_name "*) "stage_$stage_name" ;; esac
 done
-result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapPrm = CapBnd = $caps" $rc
-
-stage "memory-lock permissions as $user"
-printf '# the later line overrides\n%s 4096\n%s 65536\n' "$user" "$user" \
-	>"$work/allow.conf"
-"$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot"
-result "aiolkinit loads an allowance of 65536 for $user" $?
-# shellcheck disable=SC2086
-as_user "$B/aioconform" $user_geometry -L 65536 "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-result "aioconform as $user with an allowance" $?
-printf '%s 0\n' "$user" >"$work/zero.conf"
-# shellcheck disable=SC2086
-"$B/aiolkinit" -f "$work/zero.conf" "$mnt/rroot" &&
-	as_user "$B/aioconform" --no-skip -L 0 $no_lock_tests \
-		$mlock_no_lock_tests "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-result "aioconform as $user with allowance 0 (disabled)" $?
-# shellcheck disable=SC2086
-"$B/aiolkinit" --replace -f /dev/null "$mnt/rroot" &&
-	as_user "$B/aioconform" --no-skip -L 0 $no_lock_tests "$mnt/rdsk/0s1"
-result "aioconform as $user with no entry (table replaced)" $?
-out=$(as_user "$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot" 2>&1)
-rc=$?
-echo "$out"
-[ $rc -ne 0 ] && echo "$out" | grep -q "permission denied"
-result "aiolkinit as $user is refused (EPERM)" $?
-stop_aiod
-result "aiod stops on SIGTERM and unmounts" $?
-
-stage "a device error reaches iostatus"
-dd if=/dev/zero of="$work/short.img" bs=1M count=16 status=none
-start_aiod --device "rdsk/short=$work/short.img"
-result "aiod starts on an image file" $?
-truncate -s 8M "$work/short.img"	# blocks from 16384 on now fail
-"$B/aioconform" --no-skip -E 20000 -t data_device_error_in_iostatus \
-	"$mnt/rdsk/short"
-result "a read past the shrunken image reports an error" $?
-grep -q "device rdsk/short: read of 4096 bytes at block 20000 failed" \
-	"$aiod_log"
-result "the failed read is logged with device, block, size and error" $?
-stop_aiod
-result "aiod stops on SIGTERM and unmounts" $?
-
-stage "issue 10: data safety"
-fd_flags() {	# PID PATH: the octal open flags of PID's fd on PATH
-	for f in /proc/"$1"/fd/*; do
-		[ "$(readlink "$f")" = "$2" ] || continue
-		sed -n 's/^flags:[[:space:]]*//p' "/proc/$1/fdinfo/${f##*/}"
-		return
-	done
-}
-has_dsync() { [ $(( 0$1 & 010000 )) -ne 0 ]; }	# O_DSYNC
-second() {	# NAME ARGS: another aiod must refuse with one line
-	"$B/aiod" -f "$@" >"$work/second.out" 2>&1
-	rc=$?
-	sed 's/^/  second aiod: /' "$work/second.out"
-	[ $rc -ne 0 ] && [ "$(wc -l <"$work/second.out")" -eq 1 ]
-}
-dd if=/dev/zero of="$work/safe.img" bs=1M count=16 status=none
-start_aiod --device "rdsk/safe=$work/safe.img,mode=0666" \
-	--device "rdsk/safe2=$work/safe.img,offset=8M,mode=0666"
-result "aiod starts with two slices of one image (one open)" $?
-flags=$(fd_flags "$aiod_pid" "$work/safe.img")
-echo "backing fd flags: $flags"
-[ -n "$flags" ] && has_dsync "$flags" &&
-	[ "$(ls -l /proc/"$aiod_pid"/fd | grep -c "$work/safe.img")" -eq 1 ]
-result "durable by default: the backing is open O_DSYNC, once" $?
-second --fuse "$work/mnt2" --device "x=$work/safe.img"
-result "a second aiod on the same image is refused" $?
-dd if=/dev/zero of="$work/other.img" bs=1M count=4 status=none
-second --fuse "$work/mnt2" --pidfile "$work/aiod.pid" \
-	--device "x=$work/other.img" &&
-	[ "$(cat "$work/aiod.pid")" = "$aiod_pid" ]
-result "a second aiod with the same pid file is refused; the file stays" $?
-second --fuse "$mnt" --device "x=$work/other.img" && mountpoint -q "$mnt" &&
-	[ -e "$mnt/rdsk/safe" ]
-result "a second aiod on the same mount point is refused" $?
-kill -KILL "$aiod_pid"
-wait "$aiod_pid" 2>/dev/null
-aiod_pid=""
-rm -f "$work/aiod.pid"
-start_aiod --device "rdsk/safe=$work/safe.img,cache=writeback,mode=0666" &&
-	grep -q "detached the stale FUSE mount" "$aiod_log" &&
-	[ -e "$mnt/rdsk/safe" ]
-result "after kill -9 a new aiod detaches the stale mount and serves" $?
-flags=$(fd_flags "$aiod_pid" "$work/safe.img")
-echo "backing fd flags: $flags"
-[ -n "$flags" ] && ! has_dsync "$flags"
-result "cache=writeback: the backing is open without O_DSYNC" $?
-stop_aiod
-result "aiod stops on SIGTERM and unmounts" $?
-start_aiod --device "rdsk/ro=$work/safe.img,ro,mode=0666" &&
-	ls -l "$mnt/rdsk/ro" && [ "$(stat -c %a "$mnt/rdsk/ro")" = 444 ]
-result "ro: the device file has no write bits" $?
-"$B/aioconform" --no-skip -r -t safety_ro_writes_erofs "$mnt/rdsk/ro"
-result "ro: opens for writing, AU_WRITE and AIOC_PWRITE get EROFS" $?
-stop_aiod
-result "aiod stops on SIGTERM and unmounts" $?
-if [ -n "$loop" ] && rol=$(losetup -r -f --show "$work/other.img"); then
-	start_aiod --device "rdsk/rol=$rol,mode=0666" &&
-		grep -q "is read-only; serving it read-only" "$aiod_log" &&
-		"$B/aioconform" --no-skip -r -t safety_ro_writes_erofs \
-			"$mnt/rdsk/rol"
-	result "a read-only loop device (losetup -r) is served read-only" $?
-	stop_aiod
-	result "aiod stops on SIGTERM and unmounts" $?
-	losetup -d "$rol"
-	extl=$(losetup -f --show "$work/other.img") &&
-		mkfs.ext4 -q -F "$extl" && mkdir -p "$work/ext" &&
-		mount "$extl" "$work/ext" &&
-		second --fuse "$work/mnt2" --device "x=$extl" &&
-		grep -q "mounted at $work/ext" "$work/second.out"
-	result "a block device mounted as ext4 is refused, naming the mount" $?
-	umount "$work/ext" 2>/dev/null
-	[ -n "$extl" ] && losetup -d "$extl"
-else
-	skip "read-only loop device and mounted ext4" "no loop devices here"
-fi
-stage "aiod --no-seccomp"
-# shellcheck disable=SC2086
-start_aiod --no-seccomp $devices
-result "aiod --no-seccomp starts" $?
-grep -qx 'Seccomp:	0' "/proc/$aiod_pid/status" &&
-	grep -qx 'NoNewPrivs:	1' "/proc/$aiod_pid/status" &&
-	grep -qx 'CapEff:	0000000000284002' "/proc/$aiod_pid/status"
-result "no seccomp filter, the same capabilities and no_new_privs" $?
-stop_aiod
-result "aiod stops on SIGTERM and unmounts" $?
-
-stage "start-up hygiene of a detached aiod"
-# Started with 0-2 closed: a device must not become one of them and be
-# replaced by /dev/null on detaching; its data must reach the backing.
-# shellcheck disable=SC2086
-"$aiod" --fuse "$mnt" --pidfile "$work/aiod.pid" $devices <&- >&- 2>&-
-result "aiod with 0-2 closed detaches, exit 0" $?
-dpid=$(cat "$work/aiod.pid" 2>/dev/null)
-head -c 4096 /dev/urandom >"$work/pattern"
-dd if="$work/pattern" of="$mnt/rroot" bs=4096 count=1 conv=notrunc \
-	status=none &&
-	dd if="$backing" bs=4096 count=1 iflag=direct status=none |
-	cmp -s - "$work/pattern"
-result "a write through its device reaches the backing" $?
-[ "$(readlink "/proc/$dpid/cwd")" = / ] &&
-	[ "$(readlink "/proc/$dpid/fd/0")" = /dev/null ] &&
-	[ "$(readlink "/proc/$dpid/fd/1")" = /dev/null ] &&
-	[ "$(readlink "/proc/$dpid/fd/2")" = /dev/null ]
-result "its working directory is /, its 0-2 are /dev/null" $?
-kill -TERM "$dpid"
-i=0
-while [ -d "/proc/$dpid" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-! [ -d "/proc/$dpid" ] && ! mountpoint -q "$mnt" && [ ! -e "$work/aiod.pid" ]
-result "it stops on SIGTERM, unmounted, pid file removed" $?
-# A pid file path that is a symlink is refused, the target untouched; the
-# first process exits with the child's status and its message.
-ln -sf "$work/pid-target" "$work/link.pid"
-# shellcheck disable=SC2086
-"$aiod" --fuse "$mnt" --pidfile "$work/link.pid" $devices \
-	2>"$work/detach.err"
-rc=$?
-cat "$work/detach.err"
-[ $rc -eq 1 ] && [ ! -e "$work/pid-target" ] &&
-	grep -q "cannot open pid file $work/link.pid" "$work/detach.err" &&
-	! mountpoint -q "$mnt"
-result "a symlinked pid file is refused: exit 1, target not created" $?
-rm -f "$work/link.pid"
-
-# With B=$san_b (make check SAN=1) every stage above ran that aiod.
-if [ "$B" != "$san_b" ]; then
-	stage "conformance suite against aiod built with ASan and UBSan"
-	if [ -x "$san_b/aiod" ]; then
-		aiod=$san_b/aiod
-		# shellcheck disable=SC2086
-		start_aiod $limits $devices
-		result "aiod (ASan, UBSan) starts" $?
-		# shellcheck disable=SC2086
-		"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
-			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-		result "aioconform against aiod (ASan, UBSan)" $?
-		stop_aiod
-		result "aiod (ASan, UBSan) stops, no sanitizer report in its log" $?
-		aiod=$B/aiod
-	else
-		skip "aioconform against a sanitizer-built aiod" \
-		     "no $san_b/aiod (make B=$san_b SAN=1 $san_b/aiod)"
-	fi
-fi
-
-stage "live fuzzing: random requests, wild pointers, fork and close storms"
-# aiolivefuzz, 64-bit as root and 32-bit as $user, against the
-# sanitizer-built aiod when there is one (its log must stay clean), with
-# a lock allowance for both; aiod must keep answering and end with the
-# descriptors it started with.
-fuzz_aiod=$aiod
-[ -x "$san_b/aiod" ] && fuzz_aiod=$san_b/aiod
-aiod=$fuzz_aiod
-# shellcheck disable=SC2086
-start_aiod $limits $devices
-result "aiod ($aiod) starts" $?
-printf 'root 65536\n%s 65536\n' "$user" >"$work/fuzz.conf"
-"$B/aiolkinit" -f "$work/fuzz.conf" "$mnt/rroot" >/dev/null
-fds_before=$(ls "/proc/$aiod_pid/fd" | wc -l)
-rss_before=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
-"$B/aiolivefuzz" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" "$mnt/rdsk/0s1" \
-	"$mnt/rdsk/0s2"
-result "aiolivefuzz, 64-bit, root: aiod still answers" $?
-if [ -x "$B/aiolivefuzz32" ]; then
-	as_user "$B/aiolivefuzz32" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" \
-		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-	result "aiolivefuzz, 32-bit, $user: aiod still answers" $?
-else
-	skip "aiolivefuzz, 32-bit" "no $B/aiolivefuzz32"
-fi
-sleep 1
-fds_after=$(ls "/proc/$aiod_pid/fd" | wc -l)
-rss_after=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
-echo "aiod: $fds_before descriptors and $rss_before resident before," \
-	"$fds_after and $rss_after after"
-[ "$fds_after" -eq "$fds_before" ]
-result "aiod holds as many descriptors as before" $?
-stop_aiod
-result "aiod stops on SIGTERM, no sanitizer report in its log" $?
-aiod=$B/aiod
-
-stage "issue 15: attacks by $user on root and on another user"
-# Each test of test/attack/aioattack.c against an aiod of its own (some
-# freeze or stop it) in the foreground, logging to a file, over three
-# partitions: root's, one $user may use and one only the victim user may
-# open; the victim's client is set-user-ID to that user.  An aiod that
-# outlives SIGTERM is killed and its FUSE connection aborted.
-# The victim user stays (a system account without home or shell): another
-# run may be using it.
-victim=scoaio-victim
-id "$victim" >/dev/null 2>&1 ||
-	useradd --system --no-create-home --shell /usr/sbin/nologin "$victim"
-mkdir -p "$work/attack"
-for client in aiovictim aiovictim32; do
-	[ -x "$B/$client" ] &&
-		install -o "$victim" -m 4755 "$B/$client" "$work/attack/$client"
-done
-# The attacker runs its FUSE server from where it may, whatever the
-# permissions of the build directory's parents.
-install -m 755 "$B/aiostallfs" "$work/attack/aiostallfs"
-mountpoint -q /sys/fs/fuse/connections ||
-	mount -t fusectl fusectl /sys/fs/fuse/connections
-alog=$work/attack/aiod.log
-attack_aiod_start() {
-	: >"$alog"
-	"$B/aiod" -f --fuse "$mnt" --pidfile "$work/aiod.pid" \
-		-o NAIOPROC=32 -o NAIOREQ=96 \
-		--device "rroot=$backing,size=$quarter,mode=0600" \
-		--device "rshared=$backing,offset=$quarter,size=$quarter,mode=0666" \
-		--device "rvictim=$backing,offset=$half,size=$quarter,owner=$victim,mode=0600" \
-		2>>"$alog" &
-	apid=$!
-	i=0
-	while [ ! -s "$work/aiod.pid" ] && [ $i -lt 100 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	[ -s "$work/aiod.pid" ] || return 1
-	# aiod's FUSE connection: the minor of the mount's device number
-	dev=$(stat -c %d "$mnt")
-	conn=$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))
-}
-attack_aiod_stop() {
-	kill -TERM "$apid" 2>/dev/null
-	i=0
-	while kill -0 "$apid" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	if kill -0 "$apid" 2>/dev/null; then
-		echo "aiod $apid outlived SIGTERM: killing it"
-		kill -KILL "$apid"
-		echo 1 >"/sys/fs/fuse/connections/$conn/abort" 2>/dev/null
-	fi
-	wait "$apid" 2>/dev/null
-	rm -f "$work/aiod.pid"
-	if mountpoint -q "$mnt" 2>/dev/null; then umount -l "$mnt"; fi
-}
-attack() {	# LABEL aioattack-arguments...
-	label=$1
-	shift
-	if attack_aiod_start; then
-		"$B/aioattack" -v "$victim" -b "$backing@$half" \
-			-p "$work/aiod.pid" -L "$alog" -i "$B/aioinfo" \
-			-s "$work/attack/aiostallfs" "$@" "$mnt"
-		rc=$?
-	else
-		echo "aiod did not start:"; cat "$alog"; rc=1
-	fi
-	attack_aiod_stop
-	result "$label" $rc
-}
-for t in $("$B/aioattack" -l | cut -d' ' -f1); do
-	if [ "$t" = setuid_exec_cross_user ] && [ "$B" = "$san_b" ]; then
-		why="LeakSanitizer cannot run in a set-user-ID client"
-		skip "attack $t" "$why (SAN=1)"
-		continue
-	fi
-	attack "attack $t" -x "$work/attack/aiovictim" -t "$t"
-done
-if [ -x "$work/attack/aiovictim32" ]; then
-	"$work/attack/aiovictim32" >/dev/null 2>&1	# usage: 2, if i386 runs
-	if [ $? -eq 2 ]; then
-		attack "attack setuid_exec_cross_user, i386 client" \
-			-x "$work/attack/aiovictim32" -t setuid_exec_cross_user
-	fi
-fi
-
-stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map"
-# A short pass of each libFuzzer target (make fuzz runs longer ones).
-if [ -x "$B/fuzz/fuzz_abi" ]; then
-	B=$B sh test/fuzz/run-fuzz.sh "${FUZZ_CHECK_SECONDS:-10}"
-	result "fuzz targets: no crash, no leak" $?
-else
-	skip "fuzz targets" "not built in $B/fuzz (make fuzz-build)"
-fi
-
-stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
-if [ -d "$B/static" ]; then
-	test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 600
-	rc=$?
-	if [ $rc -eq 77 ]; then skip "VM stage" "qemu cannot run here"
-	else result "VM stage" $rc; fi
-else
-	skip "VM stage" "no static binaries in $B/static (make static)"
-fi
+no_aiod
 
 stage "summary"
 echo "stages: $passed passed, $failed failed, $skipped skipped"
