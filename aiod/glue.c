@@ -243,7 +243,9 @@ void glue_release(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct engine_call *call = new_call(req, REPLY_OUTCOME);
 
-	trace_file_closed(file_of(fi));
+	/* A tracer is opened on the loop, as this runs: trace_on is set. */
+	if (atomic_load_explicit(&trace_on, memory_order_relaxed))
+		trace_file_closed(file_of(fi));
 	if (call)
 		engine_release(file_of(fi), call);
 	/* else the file stays: the kernel has forgotten it, aiod cannot

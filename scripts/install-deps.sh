@@ -1,8 +1,9 @@
 #!/bin/sh
 # install-deps.sh -- installs, on Debian 12, every package scoaio needs to
 # build, test and benchmark: the build tools and libraries, the i386 Check
-# library for the 32-bit conformance suite, and qemu with Debian's kernel and
-# busybox for the CUSE VM test.  Installs only what is missing (a package
+# library for the 32-bit conformance suite, qemu with Debian's kernel and
+# busybox for the CUSE VM test, and promtool (prometheus) and jq, which check
+# aioinfo's and aiotrace's output.  Installs only what is missing (a package
 # dpkg left half-configured or unpacked counts as missing) and prints nothing
 # when nothing is; run as root.  On the way it finishes the work of an
 # interrupted dpkg (dpkg --configure -a), also once more if apt-get install
@@ -15,7 +16,7 @@ packages="make gcc clang pkg-config libaio-dev libfuse3-dev fuse3 check
           libseccomp-dev libclang-rt-14-dev strace
           gcc-multilib libc6-dev-i386 util-linux
           qemu-system-x86 linux-image-amd64 busybox-static cpio
-          check:i386 libsubunit-dev:i386 fio"
+          check:i386 libsubunit-dev:i386 fio prometheus jq"
 
 say() { echo "install-deps: $*"; }
 die() { echo "install-deps: $*" >&2; exit 1; }

@@ -5,7 +5,10 @@
 # end over a loop device (an O_DIRECT image file where loop devices are
 # missing), as root and, with the lock table loaded by aiolkinit, as an
 # unprivileged user; libasync preloaded and linked, and the legacy database
-# example; aioinfo's figures after a known workload; a lock table of the
+# example; aioinfo's figures after a known workload, its latency
+# histograms, backings, rates under load, lock holders and finding aiods by
+# itself, its Prometheus output through promtool, and aiotrace following
+# aiodemo (pids, completions, -p, JSON, drops, a user's view); a lock table of the
 # largest size overflowing; a device error on an image-file partition;
 # libasync's ioctls reaching no other driver, and its exports; every aiod
 # thread's capabilities, no_new_privs and seccomp filter, and --no-seccomp;
@@ -626,9 +629,239 @@ stage_vm() {
 	fi
 }
 
+# aioinfo --json's figure FIELD of device NAME (jq), for the aiod of $mnt.
+dev_field() {	# NAME FIELD-PATH
+	"$B/aioinfo" --json "$mnt/rroot" |
+		jq -r --arg n "$1" ".devices[] | select(.name == \$n) | $2"
+}
+tracers() { "$B/aioinfo" --json "$mnt/rroot" | jq -r .tracers; }
+wait_tracers() {	# N: until aiod has N tracers open (at most 20 s)
+	i=0
+	while [ "$(tracers)" != "$1" ]; do
+		[ $i -ge 200 ] && { echo "aiod has not $1 tracers"; return 1; }
+		sleep 0.1; i=$((i + 1))
+	done
+}
+# COMMAND... in a process that stops itself first; its pid is $held_pid,
+# and kill -CONT starts the command.
+held() {
+	sh -c 'kill -STOP $$; exec "$@"' sh "$@" &
+	held_pid=$!
+	wait_stopped "$held_pid"
+}
+wait_stopped() {	# PID: until it is stopped (at most 20 s)
+	i=0
+	until grep -q '^State:.*[tT]' "/proc/$1/status" 2>/dev/null; do
+		[ $i -ge 400 ] && { echo "process $1 did not stop"; return 1; }
+		sleep 0.05; i=$((i + 1))
+	done
+}
+
+stage_observe() {
+	stage "aioinfo: exact counters, latency histograms, backings, rates, locks held, finding aiods"
+	# shellcheck disable=SC2086
+	start_aiod $devices
+	result "aiod starts" $?
+	"$B/aiodemo" "$mnt/rdsk/0s1" 20 >/dev/null &&
+		[ "$(dev_field rdsk/0s1 .reads)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 .writes)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 .read_latency.count)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 .write_latency.count)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 '.write_latency.buckets_us | add')" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 '.read_latency.sum_ns > 0')" = true ] &&
+		[ "$(dev_field rdsk/0s1 .inflight)" = 0 ] &&
+		[ "$(dev_field rroot .reads)" = 0 ] &&
+		[ "$(dev_field rroot .read_latency.count)" = 0 ]
+	result "aioinfo: 20 reads and 20 writes, each in its latency histogram" $?
+	[ "$(dev_field rdsk/0s2 .backing)" = "$backing" ] &&
+		[ "$(dev_field rdsk/0s2 .offset)" = "$half" ] &&
+		[ "$(dev_field rdsk/0s2 .size)" = "$quarter" ] &&
+		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter$" &&
+		"$B/aioinfo" "$mnt/rroot" | grep -q "^aiod pid $aiod_pid, up "
+	result "aioinfo: each device's backing, offset and size; pid and uptime" $?
+	"$B/aioinfo" --json | jq -e --arg p "$aiod_pid" --arg m "$mnt/" \
+		'select(.pid == ($p | tonumber)) | .via | startswith($m)' \
+		>/dev/null
+	result "aioinfo without a device finds this aiod by its mount" $?
+	out=$("$B/aioinfo" --json | jq -s --arg p "$aiod_pid" \
+		'[.[] | select(.pid == ($p | tonumber))] | length')
+	[ "$out" = 1 ]
+	result "aioinfo without a device names this aiod once" $?
+	out=$("$B/aioinfo" -i 0.2 -c 3 "$mnt/rroot")
+	echo "$out" | head -5
+	[ "$(echo "$out" | grep -c '^total ')" = 3 ] &&
+		[ "$(echo "$out" | grep -c 'reads/s *writes/s *MB/s *avg_us *p99_us *inflight *errors')" = 3 ]
+	result "aioinfo -i 0.2 -c 3: three reports with totals" $?
+	"$B/aiodemo" "$mnt/rdsk/0s1" 4000 >/dev/null &
+	load=$!
+	out=$("$B/aioinfo" -i 1 -c 3 --json "$mnt/rroot")
+	wait $load
+	rc=$?
+	echo "$out" | head -1
+	[ $rc -eq 0 ] && [ "$(echo "$out" | jq -s length)" = 3 ] &&
+		echo "$out" | jq -e -s 'map(.devices[] | select(.name ==
+			"rdsk/0s1") | .reads_per_s + .writes_per_s) | add > 0' \
+			>/dev/null &&
+		echo "$out" | jq -e -s 'map(.total.p99_latency_us) | max > 0' \
+			>/dev/null
+	result "aioinfo -i 1 -c 3 --json under load: rates and p99 latency" $?
+	printf '%s 65536\n' "$user" >"$work/allow.conf"
+	"$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot" &&
+		"$B/aioinfo" -l "$mnt/rroot" | grep -q "^ *$(id -u "$user") *65536 *0$" &&
+		[ "$("$B/aioinfo" -l --json "$mnt/rroot" | jq '.locks_held | length')" = 0 ]
+	result "aioinfo -l: $user's allowance of 65536, no lock held" $?
+	# aiodemo stopped at its second ioctl, its first DKIOCASTRT: after
+	# DKIOCMLOCK has locked its 15 pages.
+	strace -o /dev/null -e trace=ioctl \
+		-e inject=ioctl:signal=SIGSTOP:when=2 \
+		"$B/aiodemo" "$mnt/rdsk/0s1" 5 >/dev/null &
+	tracer=$!
+	i=0
+	until holder=$(pgrep -P "$tracer") && [ -n "$holder" ]; do
+		[ $i -ge 400 ] && break; sleep 0.05; i=$((i + 1))
+	done
+	wait_stopped "$holder" &&
+		locks=$("$B/aioinfo" -l --json "$mnt/rroot") &&
+		echo "$locks" &&
+		echo "$locks" | jq -e --arg p "$holder" '.locks_held[] |
+			select(.pid == ($p | tonumber)) | .uid == 0 and
+			.size == 61440' >/dev/null &&
+		"$B/aioinfo" -l "$mnt/rroot" |
+			grep -q "^ *$holder *0 *0x[0-9a-f]* *61440$"
+	result "aioinfo -l: aiodemo's lock (pid, uid 0, 61440 bytes)" $?
+	kill -CONT "$holder"
+	wait "$tracer"
+	result "the stopped aiodemo then verifies its data" $?
+	[ "$("$B/aioinfo" -l --json "$mnt/rroot" | jq '.locks_held | length')" = 0 ]
+	result "aioinfo -l: the lock is gone with its process" $?
+	"$B/aioinfo" --version | grep -q '^aioinfo (scoaio) ' &&
+		"$B/aioinfo" --help | grep -q -- '--prometheus'
+	result "aioinfo --version and --help" $?
+	"$B/aioinfo" -c 3 "$mnt/rroot" 2>/dev/null
+	[ $? -eq 2 ]
+	result "aioinfo -c without -i: usage error (2)" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_prometheus() {
+	stage "aioinfo --prometheus passes promtool check metrics"
+	if ! command -v promtool >/dev/null; then
+		skip "promtool check metrics" "no promtool (make deps)"
+		return
+	fi
+	# shellcheck disable=SC2086
+	start_aiod $devices
+	result "aiod starts" $?
+	"$B/aiodemo" "$mnt/rdsk/0s1" 20 >/dev/null &&
+		"$B/aioinfo" --prometheus "$mnt/rroot" >"$work/aiod.prom" &&
+		promtool check metrics <"$work/aiod.prom"
+	result "promtool check metrics: aioinfo --prometheus of this aiod" $?
+	lbl="daemon=\"$mnt\",device=\"rdsk/0s1\""
+	grep -qx "scoaio_device_reads_total{$lbl} 20" "$work/aiod.prom" &&
+		grep -qx "scoaio_requests_total{daemon=\"$mnt\"} 40" "$work/aiod.prom" &&
+		grep -qx "scoaio_device_request_latency_seconds_count{$lbl,direction=\"write\"} 20" \
+			"$work/aiod.prom" &&
+		grep -qx "scoaio_device_request_latency_seconds_bucket{$lbl,direction=\"write\",le=\"+Inf\"} 20" \
+			"$work/aiod.prom" &&
+		grep -qx '# TYPE scoaio_device_request_latency_seconds histogram' \
+			"$work/aiod.prom"
+	result "the exposition: reads 20, requests 40, a write histogram of 20" $?
+	"$B/aioinfo" --prometheus >"$work/all.prom" &&
+		promtool check metrics <"$work/all.prom" &&
+		grep -q "^scoaio_uptime_seconds{daemon=\"$mnt\"} " "$work/all.prom"
+	result "promtool check metrics: every aiod found, this one among them" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_aiotrace() {
+	stage "aiotrace follows aiodemo on the FUSE front end"
+	# shellcheck disable=SC2086
+	start_aiod $devices
+	result "aiod starts" $?
+	"$B/aiotrace" "$mnt/rdsk/0s1" >"$work/trace.txt" 2>"$work/trace.err" &
+	tracer=$!
+	wait_tracers 1 &&
+		held "$B/aiodemo" "$mnt/rdsk/0s1" 3 && kill -CONT "$held_pid" &&
+		wait "$held_pid" &&
+		"$B/aioconform" --no-skip -t astrt_size_not_multiple_einval \
+			"$mnt/rdsk/0s1" >/dev/null &&
+		kill -INT "$tracer" && wait "$tracer"
+	rc=$?
+	head -12 "$work/trace.txt"
+	p=$held_pid
+	pl() { grep -c "^[0-9:.]* *$p rdsk/0s1 *$1" "$work/trace.txt"; }
+	[ $rc -eq 0 ] &&
+		[ "$(pl 'DKIOCMLOCK(0x[0-9a-f]*, 61440) = 0$')" = 1 ] &&
+		[ "$(pl 'DKIOCASTRT(AU_WRITE, blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2]) = 0$')" = 3 ] &&
+		[ "$(pl 'DKIOCASTRT(AU_READ, blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2]) = 0$')" = 3 ] &&
+		[ "$(pl ' <AU_WRITE blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2] done> [0-9.]* ms = 4096$')" = 3 ] &&
+		[ "$(pl ' <AU_READ blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2] done> [0-9.]* ms = 4096$')" = 3 ] &&
+		[ "$(grep "^[0-9:.]* *$p rdsk/0s1 *DKIOCASTAT = " "$work/trace.txt" |
+			awk '{ n += $NF } END { print n }')" = 6 ] &&
+		grep -q "DKIOCASTRT(.*) = -1 EINVAL " "$work/trace.txt" &&
+		grep -qx "aiotrace: 0 records dropped" "$work/trace.err"
+	result "aiotrace: aiodemo's DKIOCMLOCK, 6 DKIOCASTRT, 6 completions, 6 statuses; EINVAL by name" $?
+	[ "$(tracers)" = 0 ] && grep -q "tracing stopped" "$aiod_log"
+	result "the trace ends with aiotrace: no tracer left" $?
+
+	held "$B/aiodemo" "$mnt/rdsk/0s1" 2
+	p=$held_pid
+	"$B/aiotrace" --json -p "$p" "$mnt/rdsk/0s1" >"$work/trace.json" \
+		2>/dev/null &
+	tracer=$!
+	wait_tracers 1 &&
+		"$B/aiodemo" "$mnt/rdsk/0s1" 2 >/dev/null &&
+		kill -CONT "$p" && wait "$p" &&
+		kill -INT "$tracer" && wait "$tracer" &&
+		[ "$(jq -c . <"$work/trace.json" | wc -l)" = \
+		  "$(wc -l <"$work/trace.json")" ] &&
+		[ "$(jq -s --arg p "$p" 'map(select(.pid != ($p | tonumber))) |
+			length' "$work/trace.json")" = 0 ] &&
+		[ "$(jq -s 'map(select(.call == "DKIOCASTRT" and .error == null))
+			| length' "$work/trace.json")" = 4 ] &&
+		[ "$(jq -s 'map(select(.call == "done" and .bytes == 4096 and
+			.latency_us > 0 and .error == null)) | length' \
+			"$work/trace.json")" = 4 ]
+	rc=$?
+	head -3 "$work/trace.json"
+	result "aiotrace -p --json: valid JSON lines of that process alone" $rc
+
+	"$B/aiotrace" "$mnt/rdsk/0s1" >/dev/null 2>"$work/slow.err" &
+	tracer=$!
+	wait_tracers 1 && kill -STOP "$tracer" &&
+		"$B/aiodemo" "$mnt/rdsk/0s1" 3000 >/dev/null &&
+		kill -CONT "$tracer" && kill -INT "$tracer" && wait "$tracer" &&
+		grep -q "^aiotrace: [1-9][0-9]* records dropped$" "$work/slow.err"
+	result "a stopped aiotrace does not stop aiodemo; its drops are counted" $?
+
+	# (not as_user, a function: $! must be aiotrace's pid)
+	setpriv --reuid="$user" --regid=nogroup --clear-groups \
+		"$B/aiotrace" "$mnt/rdsk/0s1" >"$work/user.trace" 2>&1 &
+	tracer=$!
+	wait_tracers 1 &&
+		held "$B/aiodemo" "$mnt/rdsk/0s1" 2 && root_pid=$held_pid &&
+		kill -CONT "$root_pid" && wait "$root_pid" &&
+		held setpriv --reuid="$user" --regid=nogroup \
+			--clear-groups -- "$B/aiodemo" "$mnt/rdsk/0s1" 2 &&
+		user_pid=$held_pid && kill -CONT "$user_pid" &&
+		wait "$user_pid" && kill -INT "$tracer" && wait "$tracer" &&
+		[ "$(grep -c "^[0-9:.]* *$user_pid rdsk/0s1 *DKIOCASTRT" "$work/user.trace")" = 4 ] &&
+		! grep -q "^[0-9:.]* *$root_pid " "$work/user.trace"
+	rc=$?
+	[ $rc -eq 0 ] || cat "$work/user.trace"
+	result "aiotrace as $user sees its own processes, not root's" $rc
+	"$B/aiotrace" --version | grep -q '^aiotrace (scoaio) ' &&
+		"$B/aiotrace" --help | grep -q -- '--json'
+	result "aiotrace --version and --help" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
-all_stages=$(echo install_deps unit aioinfo conform libasync libasync_only \
+all_stages=$(echo install_deps unit aioinfo observe prometheus aiotrace conform libasync libasync_only \
 	privileges mlock device_error data_safety no_seccomp hygiene \
 	san_conform livefuzz attack fuzz vm)
 if [ "${STAGES:-}" = list ]; then

@@ -151,4 +151,12 @@ expect "fio named" said err "^install-deps: missing packages: fio; run as root"
 expect "no dpkg or apt call" unsaid m/log "^dpkg \|^apt"
 done_
 
+machine
+printf '%s\n' "prometheus -" "jq -" >"$t/m/status"
+run "promtool and jq missing: prometheus and jq installed"
+expect "exit 0" [ $rc -eq 0 ]
+expect "both named" said out "^install-deps: installing prometheus jq$"
+expect "one apt-get install of both" calls "^apt-get install .* prometheus jq$" 1
+done_
+
 [ $failed -eq 0 ]
