@@ -46,8 +46,9 @@ aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
                   common/failmsg.c
 aioinfo_SRCS    = aioinfo/aioinfo.c common/aiodfind.c common/latency.c \
-                  common/failmsg.c
-aiotrace_SRCS   = aiotrace/aiotrace.c common/aiodfind.c common/failmsg.c
+                  common/failmsg.c common/jsonstr.c
+aiotrace_SRCS   = aiotrace/aiotrace.c common/aiodfind.c common/failmsg.c \
+                  common/jsonstr.c
 aioconform_SRCS = $(CONFORM_SRCS)
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \

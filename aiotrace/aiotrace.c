@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/aiodfind.h"
+#include "common/jsonstr.h"
 
 /* How long to wait when no aiod had anything to show. */
 #define IDLE_NS 20000000L
@@ -119,22 +120,6 @@ static void print_text(const struct traced *t, const struct aio_trace_rec *r)
 	}
 }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct traced *t, const struct aio_trace_rec *r)
 {
 	static const char *const calls[] = {
@@ -146,7 +131,8 @@ static void print_json(const struct traced *t, const struct aio_trace_rec *r)
 
 	printf("{\"time_ns\": %" PRIu64 ", \"pid\": %u, \"uid\": %u, "
 	       "\"device\": ", r->time_ns, r->pid, r->uid);
-	json_string(r->device < t->ndevices ? t->names[r->device] : "?");
+	json_put_string(stdout, r->device < t->ndevices ? t->names[r->device]
+							: "?");
 	printf(", \"call\": \"%s\"", call);
 	if (r->kind == AIO_TRACE_MLOCK)
 		printf(", \"addr\": %" PRIu64 ", \"size\": %" PRIu64, r->addr,
@@ -365,14 +351,6 @@ int main(int argc, char **argv)
 	} else {
 		if (aiod_find_all("aiotrace", &conns, &n, err, sizeof(err))) {
 			fprintf(stderr, "aiotrace: %s\n", err);
-			return 1;
-		}
-		if (n == 0) {
-			fprintf(stderr, "aiotrace: no running aiod found (no "
-				"fuse.aiod mount in /proc/self/mountinfo, no "
-				"aiod device in /sys/class/cuse); name a "
-				"device\n");
-			free(conns);
 			return 1;
 		}
 	}

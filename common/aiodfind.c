@@ -243,6 +243,10 @@ int aiod_find_all(const char *prog, struct aiod_conn **conns, size_t *n,
 		return failmsg(err, errlen, "finding aiods: %s",
 			       strerror(ENOMEM));
 	}
+	if (f.n == 0)
+		return failmsg(err, errlen, "no running aiod found (no fuse.aiod "
+			       "mount in /proc/self/mountinfo, no aiod device "
+			       "in /sys/class/cuse); name a device");
 	*conns = f.conns;
 	*n = f.n;
 	return 0;

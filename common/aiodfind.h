@@ -27,9 +27,9 @@ struct aiod_conn {
 int aiod_connect(const char *device, struct aiod_conn *c, char *err,
 		 size_t errlen);
 /* Every running aiod this process can reach, once each, into *conns
- * (malloc'd, *n of them; none is not an error).  Devices that exist but
- * cannot be opened are reported on stderr with prog's name, once each.
- * 0, or -1 with err set (out of memory). */
+ * (malloc'd, *n of them, at least one).  Devices that exist but cannot
+ * be opened are reported on stderr with prog's name, once each.  0, or -1
+ * with err set (none found, out of memory). */
 int aiod_find_all(const char *prog, struct aiod_conn **conns, size_t *n,
 		  char *err, size_t errlen);
 /* Close and free what aiod_find_all gave. */

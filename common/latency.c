@@ -2,7 +2,8 @@
 /*
  * latency.c -- the arithmetic of latency.h's log2 histogram: which bucket
  * a latency falls in, the difference of two snapshots (aioinfo -i's
- * intervals) and the sum of two histograms, percentiles and the mean.  No state, no I/O.
+ * intervals) and the sum of two histograms, percentiles and the mean.
+ * No state, no I/O.
  */
 #include "common/latency.h"
 

@@ -5,7 +5,8 @@
  * latencies under 1 us, bucket k in [2^(k-1), 2^k) us, the last one also
  * everything longer), the exact count and the sum in nanoseconds; and the
  * pure arithmetic on it (bucket of a latency, the difference of two
- * snapshots and the sum of two histograms, percentiles, the mean).  Its layout is part of scoaio/ioctl.h's ABI.
+ * snapshots and the sum of two histograms, percentiles, the mean).  Its
+ * layout is part of scoaio/ioctl.h's ABI.
  */
 #ifndef SCOAIO_LATENCY_H
 #define SCOAIO_LATENCY_H
