@@ -180,7 +180,7 @@ ifeq ($(SAN),1)
 	$(MAKE) all fuzz-build
 else
 	$(MAKE) all static fuzz-build $(B)/aioconform32 $(B)/aiovictim32 \
-	        $(B)/aiolivefuzz32
+	        $(B)/aiolivefuzz32 $(B)/aioinfo32 $(B)/aiotrace32
 	$(MAKE) B=build-san SAN=1 build-san/aiod
 endif
 	B=$(B) sh test/run-tests.sh

@@ -852,6 +852,32 @@ stage_aiotrace() {
 	rc=$?
 	[ $rc -eq 0 ] || cat "$work/user.trace"
 	result "aiotrace as $user sees its own processes, not root's" $rc
+	if [ -x "$B/aiotrace32" ] && [ -x "$B/static/aiodemo32" ]; then
+		"$B/aiotrace32" --json "$mnt/rdsk/0s1" >"$work/trace32.json" \
+			2>/dev/null &
+		tracer=$!
+		wait_tracers 1 &&
+			held "$B/static/aiodemo32" "$mnt/rdsk/0s1" 2 &&
+			kill -CONT "$held_pid" && wait "$held_pid" &&
+			kill -INT "$tracer" && wait "$tracer" &&
+			[ "$(jq -s --arg p "$held_pid" 'map(select(.pid ==
+				($p | tonumber) and ((.call == "DKIOCASTRT" and
+				.error == null) or (.call == "done" and
+				.bytes == 4096)))) | length' \
+				"$work/trace32.json")" = 8 ] &&
+			[ "$(jq -s --arg p "$held_pid" 'map(select(.pid ==
+				($p | tonumber) and .call == "DKIOCMLOCK" and
+				.addr < 4294967296)) | length' \
+				"$work/trace32.json")" = 1 ]
+		result "aiotrace (i386) follows an i386 aiodemo: both ABIs" $?
+		"$B/aioinfo32" --json "$mnt/rroot" | jq -e '.devices[] |
+			select(.name == "rdsk/0s1") | .writes > 0 and
+			.write_latency.count == .writes' >/dev/null
+		result "aioinfo (i386) reads the same figures" $?
+	else
+		skip "aiotrace and aiodemo for i386" \
+			"no $B/aiotrace32 or $B/static/aiodemo32 (make check builds them)"
+	fi
 	"$B/aiotrace" --version | grep -q '^aiotrace (scoaio) ' &&
 		"$B/aiotrace" --help | grep -q -- '--json'
 	result "aiotrace --version and --help" $?
