@@ -224,10 +224,18 @@ static void prom_label(const char *s)
 			putchar(*s);
 }
 
-/* The daemon label: where its devices live, else the device asked. */
-static const char *daemon_label(const struct aiod_conn *c)
+/* The daemon label's value: the node of its first device, which is
+ * unique on the machine and the same from run to run (CUSE aiods share
+ * /dev); the device asked if the names are not known. */
+static void prom_daemon(const struct aiod_conn *c, const struct snapshot *s)
 {
-	return c->prefix[0] ? c->prefix : c->path;
+	if (c->prefix[0] && s->info.ndevices) {
+		prom_label(c->prefix);
+		putchar('/');
+		prom_label(s->dev[0].name);
+	} else {
+		prom_label(c->path);
+	}
 }
 
 static void prom_head(const char *name, const char *type, const char *help)
@@ -317,10 +325,11 @@ static uint64_t field(const void *base, const struct prom_metric *m)
 }
 
 static void prom_device_labels(const struct aiod_conn *c,
+			       const struct snapshot *s,
 			       const struct aio_devinfo *d)
 {
 	printf("daemon=\"");
-	prom_label(daemon_label(c));
+	prom_daemon(c, s);
 	printf("\",device=\"");
 	prom_label(d->name);
 	printf("\"");
@@ -346,7 +355,7 @@ static void prom_histograms(const struct aiod_conn *c, size_t n,
 
 					cum += h->bucket[b];
 					printf("%s_bucket{", name);
-					prom_device_labels(&c[i], d);
+					prom_device_labels(&c[i], &s[i], d);
 					if (lim == UINT64_MAX)
 						printf(",direction=\"%s\",le=\"+Inf\"} %"
 						       PRIu64 "\n", dir[w], cum);
@@ -356,11 +365,11 @@ static void prom_histograms(const struct aiod_conn *c, size_t n,
 						       (double)lim / 1e6, cum);
 				}
 				printf("%s_sum{", name);
-				prom_device_labels(&c[i], d);
+				prom_device_labels(&c[i], &s[i], d);
 				printf(",direction=\"%s\"} %.9f\n", dir[w],
 				       seconds(h->sum_ns));
 				printf("%s_count{", name);
-				prom_device_labels(&c[i], d);
+				prom_device_labels(&c[i], &s[i], d);
 				printf(",direction=\"%s\"} %" PRIu64 "\n", dir[w],
 				       h->count);
 			}
@@ -374,7 +383,7 @@ static void print_prometheus(const struct aiod_conn *c, size_t n,
 		  "Seconds since aiod started.");
 	for (size_t i = 0; i < n; i++) {
 		printf("scoaio_uptime_seconds{daemon=\"");
-		prom_label(daemon_label(&c[i]));
+		prom_daemon(&c[i], &s[i]);
 		printf("\"} %.3f\n", seconds(s[i].daemon.uptime_ns));
 	}
 	prom_head("scoaio_device_info", "gauge", "A device of aiod and its "
@@ -384,7 +393,7 @@ static void print_prometheus(const struct aiod_conn *c, size_t n,
 			const struct aio_devinfo *d = &s[i].dev[k];
 
 			printf("scoaio_device_info{");
-			prom_device_labels(&c[i], d);
+			prom_device_labels(&c[i], &s[i], d);
 			printf(",backing=\"");
 			prom_label(d->path);
 			printf("\",offset=\"%" PRIu64 "\",readonly=\"%d\"} 1\n",
@@ -398,13 +407,14 @@ static void print_prometheus(const struct aiod_conn *c, size_t n,
 		for (size_t i = 0; i < n; i++) {
 			if (pm->scope == PROM_DAEMON) {
 				printf("%s{daemon=\"", pm->name);
-				prom_label(daemon_label(&c[i]));
+				prom_daemon(&c[i], &s[i]);
 				printf("\"} %" PRIu64 "\n", field(&s[i], pm));
 				continue;
 			}
 			for (uint32_t k = 0; k < s[i].info.ndevices; k++) {
 				printf("%s{", pm->name);
-				prom_device_labels(&c[i], &s[i].dev[k]);
+				prom_device_labels(&c[i], &s[i],
+						   &s[i].dev[k]);
 				printf("} %" PRIu64 "\n",
 				       field(&s[i].dev[k], pm));
 			}

@@ -757,9 +757,10 @@ stage_prometheus() {
 		"$B/aioinfo" --prometheus "$mnt/rroot" >"$work/aiod.prom" &&
 		promtool check metrics <"$work/aiod.prom"
 	result "promtool check metrics: aioinfo --prometheus of this aiod" $?
-	lbl="daemon=\"$mnt\",device=\"rdsk/0s1\""
+	# The daemon is labelled with its first device's node.
+	lbl="daemon=\"$mnt/rroot\",device=\"rdsk/0s1\""
 	grep -qx "scoaio_device_reads_total{$lbl} 20" "$work/aiod.prom" &&
-		grep -qx "scoaio_requests_total{daemon=\"$mnt\"} 40" "$work/aiod.prom" &&
+		grep -qx "scoaio_requests_total{daemon=\"$mnt/rroot\"} 40" "$work/aiod.prom" &&
 		grep -qx "scoaio_device_request_latency_seconds_count{$lbl,direction=\"write\"} 20" \
 			"$work/aiod.prom" &&
 		grep -qx "scoaio_device_request_latency_seconds_bucket{$lbl,direction=\"write\",le=\"+Inf\"} 20" \
@@ -769,7 +770,7 @@ stage_prometheus() {
 	result "the exposition: reads 20, requests 40, a write histogram of 20" $?
 	"$B/aioinfo" --prometheus >"$work/all.prom" &&
 		promtool check metrics <"$work/all.prom" &&
-		grep -q "^scoaio_uptime_seconds{daemon=\"$mnt\"} " "$work/all.prom"
+		grep -q "^scoaio_uptime_seconds{daemon=\"$mnt/rroot\"} " "$work/all.prom"
 	result "promtool check metrics: every aiod found, this one among them" $?
 	stop_aiod
 	result "aiod stops on SIGTERM and unmounts" $?
