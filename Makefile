@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # scoaio -- SCO aio(M) raw-disk asynchronous I/O for Linux.
 # Builds the daemon, the admin commands, the tests, the sample program and
 # the static binaries for the VM test; `make check` (as root) installs what
@@ -96,7 +97,8 @@ fuzz_memlock_SRCS = aiolkinit/memlock_conf.c common/failmsg.c
 fuzz_devmap_SRCS  = libasync/devmap.c
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check static demo bench install clean fuzz fuzz-build
+.PHONY: all deps check static demo bench install clean fuzz fuzz-build \
+        spdx-check
 all: $(addprefix $(B)/,$(PROGRAMS)) $(LIBASYNC)
 
 $(B)/obj/%.o: %.c
@@ -174,8 +176,12 @@ fuzz: deps fuzz-build
 deps:
 	@sh scripts/install-deps.sh
 
+# Every tracked source file names its licence (test/licence/spdx-check.sh).
+spdx-check:
+	sh test/licence/spdx-check.sh
+
 # The suite runs once more against an aiod built with SAN=1.
-check: deps
+check: deps spdx-check
 ifeq ($(SAN),1)
 	$(MAKE) all fuzz-build
 else

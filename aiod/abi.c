@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * abi.c -- the ioctl binary interface: which command numbers aiod answers
  * and how the argument structures of <sys/async.h> are laid out for 64-bit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * admin.c -- the administrative ioctls of scoaio/ioctl.h, served on every
  * aiod device: loading the lock permission table (root only, judged by the

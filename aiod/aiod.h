@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aiod.h -- the daemon's shared types and the interfaces between its parts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backend.c -- the storage side: partitions opened O_DIRECT (a block device
  * or an image file, optionally a slice of it), durable (O_DSYNC) unless

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * callers.c -- the client processes doing AIO: who they are, what the
  * engine keeps for each, and how long.  The kernel names the thread behind

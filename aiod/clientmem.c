@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clientmem.c -- the only way aiod touches a client's memory, and the
  * rules it keeps doing so.  Every access is bound to the image the

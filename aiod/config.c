@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c -- aiod's configuration: the SCO tunables, device specifications
  * (NAME=PATH[,offset=][,size=][,owner=][,group=][,mode=][,ro]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine_aio.c -- aio(M)'s three ioctls.  DKIOCMLOCK declares a process's
  * region and locks it if the lock table lets its user; DKIOCASTRT checks a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine_file.c -- the engine's open files: opening and freeing them,
  * counting every transfer in flight on each, and holding a flush or

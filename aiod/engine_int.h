@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine_int.h -- what the engine's three files share and nothing outside
  * the engine sees: the open file, transfer accounting for close waits and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * engine_pio.c -- plain and positional transfers: read() and write() on a
  * partition, at the kernel's offset or (CUSE, which ignores offsets) at a

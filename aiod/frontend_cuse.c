@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * frontend_cuse.c -- the CUSE front end, aiod's production one: one CUSE
  * character device per partition at /dev/NAME, each its own session on its

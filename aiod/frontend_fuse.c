@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * frontend_fuse.c -- the FUSE front end, for kernels without CUSE: a
  * low-level FUSE mount (allow_other, default_permissions) with one file per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * glue.c -- between libfuse and the engine, for both front ends: pumps
  * each FUSE or CUSE session from the event loop (non-blocking, a bounded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * glue.h -- what the two libfuse front ends share: the operations on an
  * open device file, which glue.c turns into engine calls and replies, and

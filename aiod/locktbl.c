@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * locktbl.c -- who may lock memory for AIO, how much, and the locks
  * themselves.  The table (SCO's aiomemlock, loaded by aiolkinit) gives each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log.c -- where aiod's messages go: standard error while it runs in the
  * foreground or is still starting (so a failed start is explained on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loop.c -- aiod's single-threaded event loop: one epoll set over whatever
  * the daemon waits on (the front ends' session fds, the libaio completion

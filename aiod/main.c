@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c -- aiod's command line and life cycle: parse options and the
  * config file, open the partitions, detach (the first process exits 0 only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pidfile.c -- the pid file and the claim it stands for: aiod opens it
  * (O_NOFOLLOW, close-on-exec) and takes an OFD write lock on it before

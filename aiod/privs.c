@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * privs.c -- aiod's privileges once it is serving, in one place.  Start-up
  * (opening the partitions, mounting or registering with CUSE, setting the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * quota.c -- how aiod's shared limits are shared: NAIOPROC processes
  * doing AIO and NAIOREQ request slots system-wide.  Root is bound by those

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules.c -- the argument rules of aio(M)'s three ioctls (rules.h), with
  * no state and no dependency beyond <sys/async.h>: which DKIOCMLOCK

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rules.h -- the rules of aio(M) for DKIOCMLOCK, DKIOCASTRT and DKIOCASTAT,
  * as pure functions of a request's arguments, the caller's declared region

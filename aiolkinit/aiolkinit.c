@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aiolkinit.c -- aiolkinit(8): reads the AIO memory-lock permissions file
  * (aiomemlock.conf(5)) and loads it into aiod through an admin ioctl on one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memlock_conf.c -- parses aiomemlock.conf(5): one "name amount" line per
  * user (login name, bytes all of that user's processes together may lock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memlock_conf.h -- the parser of aiomemlock.conf(5), SCO's aiomemlock(F)
  * format, used by aiolkinit(8) and its unit tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aiobench.c -- measures random 4 KiB transfers at a fixed queue depth two
  * ways on the same storage: Linux native AIO (libaio, O_DIRECT) straight on

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-bench.sh -- `make bench`: sets up a loop device (direct I/O) over a
 # fully written 256 MiB image, starts aiod on it with the FUSE front end, and
 # runs aiobench for random reads and writes, native libaio and aiod side by

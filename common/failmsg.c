@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failmsg.c -- the one helper behind every "0, or -1 with a reason in err"
  * function of scoaio (failmsg.h).

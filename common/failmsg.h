@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failmsg.h -- how scoaio's parsers and set-up code report a failure: a
  * one-line reason written into the caller's buffer, and -1 returned.

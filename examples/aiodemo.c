@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aiodemo.c -- a sample program written the way SCO UNIX databases used
  * aio(M): it opens a raw partition, declares and locks one memory region

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scodb.c -- the disk layer of a legacy database engine, written against
  * SCO UNIX the way such engines were: it opens its raw partition by SCO

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * devmap.c -- libasync's device map: where aiod serves each SCO raw-device
  * path, for programs that open /dev/rdsk/0s1, /dev/rroot or /dev/rhd01 when

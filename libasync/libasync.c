@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libasync.c -- libasync(3): lets unmodified SCO programs use aiod's CUSE
  * devices as they used raw disks.  The kernel's CUSE ignores file offsets,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libasync.h -- what the parts of libasync share (not installed: the
  * library's interface is the C library's own functions).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # demo.sh -- the main job: starts aiod on a default partition (a 64 MiB
 # image file under /var/tmp/scoaio-demo) and runs the sample SCO program
 # examples/aiodemo.c against it, then stops aiod.  The partition is a CUSE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * <sys/async.h> -- SCO UNIX asynchronous raw-disk I/O interface, aio(M).
  *

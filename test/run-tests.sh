@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-tests.sh -- runs every scoaio test on this machine, as root:
 # install-deps.sh's logic against stub dpkg and apt commands; the Check
 # unit tests; the conformance suite through the real daemon on the FUSE front

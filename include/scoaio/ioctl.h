@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scoaio/ioctl.h -- aiod's private ioctls, beside the aio(M) ones: those of
  * the admin commands aiolkinit(8) and aioinfo(8), issued on any aiod

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aioattack.c -- the attacks of issue 15 as tests: one named test per way
  * an unprivileged user ("nobody" by default) could read or write another

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aiostallfs.c -- the attacker's own FUSE file system for the freeze test:
  * a low-level libfuse server, run as the unprivileged attacker (mounting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aiovictim.c -- the victim's client for the attack tests: installed
  * set-user-ID to the victim user (or run as that user), it opens a

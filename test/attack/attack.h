@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * attack.h -- what the attack tests (aioattack) and the victim's client
  * (aiovictim) agree on: the fixed address where the victim keeps its

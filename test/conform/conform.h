@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conform.h -- what the parts of aioconform share: the run configuration
  * taken from the command line, the table types by which each t_*.c file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c -- the aioconform program: command-line options, the run
  * configuration, choosing which tests apply (a test whose device, option or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_data.c -- the data moved by AU_WRITE and AU_READ.  Owns the rules that
  * what is written is what is read back, block by block, for every transfer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_life.c -- the life of open files, clients and the device around the
  * ioctls.  Owns the rules that close() waits for the open file's in-flight

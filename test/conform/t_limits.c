@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_limits.c -- request slots and EAGAIN.  Owns the rules that a started
  * request holds a slot until DKIOCASTAT has returned its status or its open

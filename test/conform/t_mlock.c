@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_mlock.c -- DKIOCMLOCK: the one memory region a process declares for
  * AIO.  Owns the rules that asize 0 is a successful no-op that records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_perm.c -- who may lock memory and what aioinfo reports.  Owns the
  * rules that without an allowance (no aiomemlock.conf entry, or 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_request.c -- DKIOCASTRT argument validation: which requests start
  * (return 0 and later complete) and which are refused at once with which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_safety.c -- data safety (issue 10): a partition served read-only (-r)
  * refuses every way of writing with EROFS and still serves reads, and on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * t_status.c -- DKIOCASTAT: collecting completions.  Owns the rules that
  * it never blocks (seen on a device slow enough to tell, -D) and reports

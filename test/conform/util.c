@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c -- the helpers every conformance test uses (declared in
  * conform.h): opening the devices under test, the raw aio(M) ioctls and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aiolivefuzz.c -- a client that throws random requests at a running aiod
  * for SECONDS: random and aio(M) ioctl numbers (magic 0xA5 and others)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_abi.c -- libFuzzer target for the ioctl path aiod takes before any
  * client memory is touched: abi.c decodes the command number in either

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_config.c -- libFuzzer target for aiod's configuration parser
  * (aiod/config.c): the first byte chooses config_add_device (a --device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_devmap.c -- libFuzzer target for libasync's device map parser
  * (libasync/devmap.c): the input up to its first NUL is the environment

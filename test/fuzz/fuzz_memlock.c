@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_memlock.c -- libFuzzer target for aiolkinit's aiomemlock.conf(5)
  * parser (aiolkinit/memlock_conf.c), reading the input as the file

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-fuzz.sh -- runs each libFuzzer target of test/fuzz for SECONDS
 # (default FUZZ_SECONDS, else 60) from a copy of its seed corpus in
 # test/fuzz/corpus/TARGET, and prints one line per target: executions,

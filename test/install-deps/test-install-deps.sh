@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-install-deps.sh -- tests scripts/install-deps.sh without a broken
 # machine and without root: ./stub, first on PATH as dpkg, dpkg-query,
 # apt-get, apt-cache and id, plays a machine in a given state (packages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aioprobe.c -- the positional calls libasync interposes (lseek, pread,
  * pwrite, preadv, pwritev) on descriptors that are not aiod's: each PATH

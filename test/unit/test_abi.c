@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_abi.c -- unit tests of abi.c: the command numbers of both ABIs are
  * recognised only in their own mode, i386 arguments are widened with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_backend.c -- unit tests of partition opening in backend.c on real
  * image files: slices inside and past the end, default sizes, and clear

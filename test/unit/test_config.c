@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_config.c -- unit tests of config.c: tunable assignments and their
  * ranges, device names, device specifications with slices and ownership,

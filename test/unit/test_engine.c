@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_engine.c -- unit tests of the engine through its transport-neutral
  * interface, as any user, with no mount and no device: the partition is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_locktbl.c -- unit tests of locktbl.c: loading adds and revises
  * entries, --replace drops the rest, the table never exceeds NAIOLOCKTBL,

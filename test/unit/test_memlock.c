@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_memlock.c -- unit tests of the aiomemlock.conf(5) parser: comments,
  * overriding lines, unknown users as warnings, malformed lines as errors

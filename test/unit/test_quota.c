@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_quota.c -- unit tests of quota.c: a user other than root holds at
  * most its share of processes and request slots, users other than root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_rules.c -- unit tests of rules.c: each DKIOCASTRT rule of aio(M)
  * (command, size, alignment, page crossing, locked region, partition

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unit.h -- the suites of aiod's Check unit tests, one per pure part of the
  * daemon, collected by unit_main.c.

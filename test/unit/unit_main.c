@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * unit_main.c -- runs aiod's Check unit tests (configuration parsing, the
  * ioctl ABI, the aio(M) rules, partition slices, the lock permission file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dmcreate.c -- the VM test's stand-in for `dmsetup create`, which the
  * initramfs lacks (Debian's dmsetup is dynamically linked): creates one

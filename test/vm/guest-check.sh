@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # guest-check.sh -- the scoaio test script run inside the qemu VM by
 # run-vm.sh (busybox sh, as root, cwd /tmp, the static binaries of
 # `make static` in /bin).  It owns the tests this build machine's kernel

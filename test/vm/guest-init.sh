@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # guest-init.sh -- /init of the VM test initramfs built by run-vm.sh (busybox sh).
 # It owns the guest's boot: mounts proc, sysfs, devtmpfs on /dev (which creates
 # /dev/cuse, /dev/fuse, /dev/loopN and CUSE nodes such as /dev/rdsk/0s1), devpts,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run-vm.sh BINDIR SCRIPT [TIMEOUT_SECONDS]
 #
 # Host side of the qemu VM test stage: boots Debian's own kernel (which has CUSE,
