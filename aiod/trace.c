@@ -108,10 +108,13 @@ int trace_open(const void *file, const struct requester *who, pid_t pid)
 			tracing_changed(true);
 	}
 	pthread_mutex_unlock(&trace_lock);
-	if (!err)
-		log_info("pid %d (uid %u) traces %s%.0d", (int)who->tid,
-			 (unsigned)who->uid, pid ? "pid " : "every process",
-			 (int)pid);
+	if (!err && pid)
+		log_info("pid %d (uid %u) traces pid %d", (int)who->tid,
+			 (unsigned)who->uid, (int)pid);
+	else if (!err)
+		log_info("pid %d (uid %u) traces %s", (int)who->tid,
+			 (unsigned)who->uid, who->uid ? "its user's processes"
+						      : "every process");
 	return err;
 }
 

@@ -17,5 +17,6 @@ Suite *locktbl_suite(void);
 Suite *engine_suite(void);
 Suite *quota_suite(void);
 Suite *latency_suite(void);
+Suite *trace_suite(void);
 
 #endif

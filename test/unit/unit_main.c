@@ -2,7 +2,8 @@
 /*
  * unit_main.c -- runs aiod's Check unit tests (configuration parsing, the
  * ioctl ABI, the aio(M) rules, partition slices, the lock permission file
- * and table, the engine on an image file, the latency histogram) and exits non-zero if any fails.
+ * and table, the engine on an image file, the latency histogram, the
+ * trace rings) and exits non-zero if any fails.
  * They need no root, no mount and no device.
  */
 #include "unit.h"
@@ -22,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, engine_suite());
 	srunner_add_suite(sr, quota_suite());
 	srunner_add_suite(sr, latency_suite());
+	srunner_add_suite(sr, trace_suite());
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
