@@ -301,7 +301,8 @@ static void do_pio(fuse_req_t req, struct aio_file *f,
 
 static void do_locks(fuse_req_t req, const void *in)
 {
-	struct aio_locks *l = malloc(sizeof(*l));
+	/* zeroed: the entries past count go out too */
+	struct aio_locks *l = calloc(1, sizeof(*l));
 
 	if (!l) {
 		fuse_reply_err(req, ENOMEM);
