@@ -69,6 +69,8 @@ aiostallfs_SRCS = test/attack/aiostallfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
 # Positional calls on other drivers, for libasync under strace.
 aioprobe_SRCS   = test/libasync/aioprobe.c
+# Holds a DKIOCMLOCK region until its input ends (aioinfo -l's test).
+aiolockhold_SRCS = test/observe/aiolockhold.c
 # Random requests against a running aiod (also i386, built by make check).
 aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
@@ -76,7 +78,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb aiobench \
            dmcreate aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz
+           aiolivefuzz aiolockhold
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate

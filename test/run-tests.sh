@@ -636,6 +636,17 @@ dev_field() {	# NAME FIELD-PATH
 		jq -r --arg n "$1" ".devices[] | select(.name == \$n) | $2"
 }
 tracers() { "$B/aioinfo" --json "$mnt/rroot" | jq -r .tracers; }
+# COMMAND (an aiotrace) in the background, its pid in $tracer, once the
+# tracers before it are gone (FUSE releases a file after its process has
+# exited), and until it traces.
+start_tracer() {	# OUT ERR COMMAND...
+	out=$1 err=$2
+	shift 2
+	wait_tracers 0 || return 1
+	"$@" >"$out" 2>"$err" &
+	tracer=$!
+	wait_tracers 1
+}
 wait_tracers() {	# N: until aiod has N tracers open (at most 20 s)
 	i=0
 	while [ "$(tracers)" != "$1" ]; do
@@ -711,29 +722,43 @@ stage_observe() {
 		"$B/aioinfo" -l "$mnt/rroot" | grep -q "^ *$(id -u "$user") *65536 *0$" &&
 		[ "$("$B/aioinfo" -l --json "$mnt/rroot" | jq '.locks_held | length')" = 0 ]
 	result "aioinfo -l: $user's allowance of 65536, no lock held" $?
-	# aiodemo stopped at its second ioctl, its first DKIOCASTRT: after
-	# DKIOCMLOCK has locked its 15 pages.
-	strace -o /dev/null -e trace=ioctl \
-		-e inject=ioctl:signal=SIGSTOP:when=2 \
-		"$B/aiodemo" "$mnt/rdsk/0s1" 5 >/dev/null &
-	tracer=$!
+	# A process of $user holds a lock of 61440 bytes until its input
+	# (a fifo held open on fd 3) ends.
+	mkfifo "$work/hold.in"
+	setpriv --reuid="$user" --regid=nogroup --clear-groups \
+		"$B/aiolockhold" "$mnt/rdsk/0s1" 61440 <"$work/hold.in" \
+		>"$work/hold.out" &
+	holder=$!
+	exec 3>"$work/hold.in"
 	i=0
-	until holder=$(pgrep -P "$tracer") && [ -n "$holder" ]; do
-		[ $i -ge 400 ] && break; sleep 0.05; i=$((i + 1))
+	until grep -q '^locked ' "$work/hold.out" || ! alive "$holder"; do
+		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
 	done
-	wait_stopped "$holder" &&
-		locks=$("$B/aioinfo" -l --json "$mnt/rroot") &&
-		echo "$locks" &&
-		echo "$locks" | jq -e --arg p "$holder" '.locks_held[] |
-			select(.pid == ($p | tonumber)) | .uid == 0 and
-			.size == 61440' >/dev/null &&
+	uid=$(id -u "$user")
+	locks=$("$B/aioinfo" -l --json "$mnt/rroot")
+	echo "$locks"
+	echo "$locks" | jq -e --arg p "$holder" --arg u "$uid" '
+		(.locks_held | map(select(.pid == ($p | tonumber) and
+			.uid == ($u | tonumber) and .size == 61440)) |
+			length == 1) and
+		(.lock_table | map(select(.uid == ($u | tonumber) and
+			.allowance == 65536 and .in_use == 61440)) |
+			length == 1)' >/dev/null &&
 		"$B/aioinfo" -l "$mnt/rroot" |
-			grep -q "^ *$holder *0 *0x[0-9a-f]* *61440$"
-	result "aioinfo -l: aiodemo's lock (pid, uid 0, 61440 bytes)" $?
-	kill -CONT "$holder"
-	wait "$tracer"
-	result "the stopped aiodemo then verifies its data" $?
-	[ "$("$B/aioinfo" -l --json "$mnt/rroot" | jq '.locks_held | length')" = 0 ]
+			grep -q "^ *$holder *$uid *0x[0-9a-f]* *61440$" &&
+		"$B/aioinfo" -l "$mnt/rroot" | grep -q "^ *$uid *65536 *61440$"
+	result "aioinfo -l: $user's process holds 61440 of its 65536 (pid, uid, region)" $?
+	exec 3>&-
+	wait "$holder"
+	result "the lock holder exits 0 once its input ends" $?
+	# aiod lets the lock go once it sees the exit (a pidfd) or the close
+	i=0
+	until [ "$("$B/aioinfo" -l --json "$mnt/rroot" |
+		jq '.locks_held | length')" = 0 ]; do
+		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
+	done
+	[ $i -lt 200 ] &&
+		"$B/aioinfo" -l "$mnt/rroot" | grep -q "^ *$uid *65536 *0$"
 	result "aioinfo -l: the lock is gone with its process" $?
 	"$B/aioinfo" --version | grep -q '^aioinfo (scoaio) ' &&
 		"$B/aioinfo" --help | grep -q -- '--prometheus'
@@ -782,9 +807,8 @@ stage_aiotrace() {
 	# shellcheck disable=SC2086
 	start_aiod $devices
 	result "aiod starts" $?
-	"$B/aiotrace" "$mnt/rdsk/0s1" >"$work/trace.txt" 2>"$work/trace.err" &
-	tracer=$!
-	wait_tracers 1 &&
+	start_tracer "$work/trace.txt" "$work/trace.err" \
+		"$B/aiotrace" "$mnt/rdsk/0s1" &&
 		held "$B/aiodemo" "$mnt/rdsk/0s1" 3 && kill -CONT "$held_pid" &&
 		wait "$held_pid" &&
 		"$B/aioconform" --no-skip -t astrt_size_not_multiple_einval \
@@ -805,15 +829,13 @@ stage_aiotrace() {
 		grep -q "DKIOCASTRT(.*) = -1 EINVAL " "$work/trace.txt" &&
 		grep -qx "aiotrace: 0 records dropped" "$work/trace.err"
 	result "aiotrace: aiodemo's DKIOCMLOCK, 6 DKIOCASTRT, 6 completions, 6 statuses; EINVAL by name" $?
-	[ "$(tracers)" = 0 ] && grep -q "tracing stopped" "$aiod_log"
+	wait_tracers 0 && grep -q "tracing stopped" "$aiod_log"
 	result "the trace ends with aiotrace: no tracer left" $?
 
 	held "$B/aiodemo" "$mnt/rdsk/0s1" 2
 	p=$held_pid
-	"$B/aiotrace" --json -p "$p" "$mnt/rdsk/0s1" >"$work/trace.json" \
-		2>/dev/null &
-	tracer=$!
-	wait_tracers 1 &&
+	start_tracer "$work/trace.json" /dev/null \
+		"$B/aiotrace" --json -p "$p" "$mnt/rdsk/0s1" &&
 		"$B/aiodemo" "$mnt/rdsk/0s1" 2 >/dev/null &&
 		kill -CONT "$p" && wait "$p" &&
 		kill -INT "$tracer" && wait "$tracer" &&
@@ -830,19 +852,17 @@ stage_aiotrace() {
 	head -3 "$work/trace.json"
 	result "aiotrace -p --json: valid JSON lines of that process alone" $rc
 
-	"$B/aiotrace" "$mnt/rdsk/0s1" >/dev/null 2>"$work/slow.err" &
-	tracer=$!
-	wait_tracers 1 && kill -STOP "$tracer" &&
+	start_tracer /dev/null "$work/slow.err" "$B/aiotrace" "$mnt/rdsk/0s1" &&
+		kill -STOP "$tracer" &&
 		"$B/aiodemo" "$mnt/rdsk/0s1" 3000 >/dev/null &&
 		kill -CONT "$tracer" && kill -INT "$tracer" && wait "$tracer" &&
 		grep -q "^aiotrace: [1-9][0-9]* records dropped$" "$work/slow.err"
 	result "a stopped aiotrace does not stop aiodemo; its drops are counted" $?
 
 	# (not as_user, a function: $! must be aiotrace's pid)
-	setpriv --reuid="$user" --regid=nogroup --clear-groups \
-		"$B/aiotrace" "$mnt/rdsk/0s1" >"$work/user.trace" 2>&1 &
-	tracer=$!
-	wait_tracers 1 &&
+	start_tracer "$work/user.trace" "$work/user.trace" \
+		setpriv --reuid="$user" --regid=nogroup --clear-groups \
+		"$B/aiotrace" "$mnt/rdsk/0s1" &&
 		held "$B/aiodemo" "$mnt/rdsk/0s1" 2 && root_pid=$held_pid &&
 		kill -CONT "$root_pid" && wait "$root_pid" &&
 		held setpriv --reuid="$user" --regid=nogroup \
@@ -855,10 +875,8 @@ stage_aiotrace() {
 	[ $rc -eq 0 ] || cat "$work/user.trace"
 	result "aiotrace as $user sees its own processes, not root's" $rc
 	if [ -x "$B/aiotrace32" ] && [ -x "$B/static/aiodemo32" ]; then
-		"$B/aiotrace32" --json "$mnt/rdsk/0s1" >"$work/trace32.json" \
-			2>/dev/null &
-		tracer=$!
-		wait_tracers 1 &&
+		start_tracer "$work/trace32.json" /dev/null \
+			"$B/aiotrace32" --json "$mnt/rdsk/0s1" &&
 			held "$B/static/aiodemo32" "$mnt/rdsk/0s1" 2 &&
 			kill -CONT "$held_pid" && wait "$held_pid" &&
 			kill -INT "$tracer" && wait "$tracer" &&
@@ -889,8 +907,8 @@ stage_aiotrace() {
 
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
-all_stages=$(echo install_deps unit aioinfo observe prometheus aiotrace conform libasync libasync_only \
-	privileges mlock device_error data_safety no_seccomp hygiene \
+all_stages=$(echo install_deps unit aioinfo observe prometheus aiotrace \
+	conform libasync libasync_only privileges mlock device_error data_safety no_seccomp hygiene \
 	san_conform livefuzz attack fuzz vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
