@@ -54,7 +54,7 @@ _Static_assert(sizeof(struct aio_info) == 64 && sizeof(struct aio_devinfo) ==
 	       1000 && sizeof(struct aio_daemon) == 24 &&
 	       sizeof(struct aio_locks) == 12816 &&
 	       sizeof(struct aio_trace_open) == 8 &&
-	       sizeof(struct aio_trace_batch) == 14416 && sizeof(struct aio_lktbl) == 16008 &&
+	       sizeof(struct aio_trace_batch) == 16016 && sizeof(struct aio_lktbl) == 16008 &&
 	       sizeof(struct aio_seek) == 16 && sizeof(struct aio_pio) == 24,
 	       "scoaio/ioctl.h layout");
 

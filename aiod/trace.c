@@ -4,12 +4,13 @@
  * (AIOC_TRACE_OPEN), each with its own bounded ring of fixed-size records
  * of the aio(M) calls answered and the transfers completed.  A writer never
  * waits for a reader: a record that finds a ring full is dropped and
- * counted there.  Root's tracers see every process; anyone else's only the
- * processes of the tracer's own uid (requests carry the uid the kernel
- * reported).  While no tracer is open the engine and glue test trace_on
- * and record nothing.  Calls are answered on the event loop or on memory
- * workers, so the tracers and their rings are guarded by one mutex, taken
- * only while tracing; trace_on is written under it and read relaxed.
+ * counted there; empty DKIOCASTATs in a row share a record.  Root's
+ * tracers see every process; anyone else's only the processes of the
+ * tracer's own uid (requests carry the uid the kernel reported).  While no
+ * tracer is open the engine and glue test trace_on and record nothing.
+ * Calls are answered on the event loop or on memory workers, so the
+ * tracers and their rings are guarded by one mutex, taken only while
+ * tracing; trace_on is written under it and read relaxed.
  */
 #include "aiod.h"
 
@@ -157,6 +158,28 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static bool empty_poll(const struct aio_trace_rec *r)
+{
+	return r->kind == AIO_TRACE_ASTAT && r->count == 0 && r->error == 0;
+}
+
+/* An empty DKIOCASTAT right after another of the same thread on the same
+ * device, not yet read, counts in that record. */
+static bool coalesced(struct tracer *t, const struct aio_trace_rec *rec)
+{
+	struct aio_trace_rec *last;
+
+	if (!t->len || !empty_poll(rec))
+		return false;
+	last = &t->ring[(t->head + t->len - 1) % AIO_TRACE_RING];
+	if (!empty_poll(last) || last->pid != rec->pid ||
+	    last->device != rec->device)
+		return false;
+	last->repeat++;
+	last->time_ns = rec->time_ns;
+	return true;
+}
+
 void trace_record(const struct device *dev, pid_t pid, uid_t uid,
 		  struct aio_trace_rec *rec)
 {
@@ -164,11 +187,14 @@ void trace_record(const struct device *dev, pid_t pid, uid_t uid,
 	rec->pid = (uint32_t)pid;
 	rec->uid = (uint32_t)uid;
 	rec->device = (uint16_t)(dev - devices);
+	rec->repeat = 1;
 	pthread_mutex_lock(&trace_lock);
 	for (size_t i = 0; i < ntracers; i++) {
 		struct tracer *t = tracers[i];
 
 		if ((t->uid != 0 && t->uid != uid) || (t->pid && t->pid != pid))
+			continue;
+		if (coalesced(t, rec))
 			continue;
 		if (t->len == AIO_TRACE_RING) {
 			t->dropped++;

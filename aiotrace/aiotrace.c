@@ -106,6 +106,11 @@ static void print_text(const struct traced *t, const struct aio_trace_rec *r)
 		break;
 	case AIO_TRACE_ASTAT:
 		printf("DKIOCASTAT");
+		if (r->repeat > 1) {
+			printf(" = 0 (%u times in a row, the last at this "
+			       "time)\n", r->repeat);
+			break;
+		}
 		print_outcome(r->error, r->count);
 		break;
 	case AIO_TRACE_DONE:
@@ -142,7 +147,8 @@ static void print_json(const struct traced *t, const struct aio_trace_rec *r)
 		       PRIu64 ", \"size\": %" PRIu64 ", \"ref\": %" PRIu64,
 		       cmd_name(r->cmd), r->block, r->addr, r->size, r->ref);
 	if (r->kind == AIO_TRACE_ASTAT)
-		printf(", \"count\": %d", r->count);
+		printf(", \"count\": %d, \"repeat\": %u", r->count,
+		       r->repeat);
 	if (r->kind == AIO_TRACE_DONE)
 		printf(", \"bytes\": %d, \"latency_us\": %.3f", r->count,
 		       (double)r->latency_ns / 1e3);

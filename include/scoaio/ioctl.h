@@ -108,7 +108,9 @@ struct aio_locks {
  * per transfer it completes, of every process (root) or of the caller's
  * own uid (anyone else), optionally only of one pid.  AIOC_TRACE_READ
  * takes up to AIO_TRACE_BATCH records, never waiting; records that found
- * the ring full were dropped and are counted.  Closing the file ends the
+ * the ring full were dropped and are counted.  Empty DKIOCASTATs of one
+ * thread on one device in a row share one record (repeat counts them),
+ * so that a polling client does not fill the ring.  Closing the file ends the
  * trace.  While nobody traces, aiod records nothing. */
 #define AIO_TRACE_RING	4096
 #define AIO_TRACE_BATCH	200
@@ -132,6 +134,9 @@ struct aio_trace_rec {
 	uint64_t block;			/* ASTRT, DONE: au_daddr */
 	uint64_t ref;			/* ASTRT, DONE: au_ref */
 	uint64_t latency_ns;		/* DONE: acceptance to completion */
+	uint32_t repeat;		/* ASTAT = 0: the empty polls this one
+					   record stands for, in a row (1..) */
+	uint32_t pad;
 };
 
 struct aio_trace_open {

@@ -3,7 +3,8 @@
  * test_trace.c -- unit tests of trace.c, aiotrace's rings in aiod: the
  * flag is up exactly while a tracer is open, a tracer other than root's
  * sees only its own uid's records, -p keeps one pid, records come out in
- * order with their device, a full ring drops and counts, one tracer per
+ * order with their device, a full ring drops and counts, empty polls in a
+ * row share a record, one tracer per
  * open file, and a closed file's tracer is gone.
  */
 #include "unit.h"
@@ -125,6 +126,36 @@ START_TEST(full_ring_drops_and_counts)
 }
 END_TEST
 
+START_TEST(empty_polls_in_a_row_share_a_record)
+{
+	struct requester root = { 100, 0, 0 };
+	struct aio_trace_rec poll = { .kind = AIO_TRACE_ASTAT };
+	struct aio_trace_rec got = { .kind = AIO_TRACE_ASTAT, .count = 2 };
+
+	ck_assert_int_eq(trace_open(&file_a, &root, 0), 0);
+	for (int i = 0; i < 5; i++) {
+		struct aio_trace_rec r = poll;
+
+		trace_record(&devs[0], 300, 0, &r);
+	}
+	trace_record(&devs[1], 300, 0, &poll);	/* another device */
+	trace_record(&devs[0], 301, 0, &poll);	/* another thread */
+	trace_record(&devs[0], 300, 0, &got);	/* not empty */
+	trace_record(&devs[0], 300, 0, &poll);
+	ck_assert_int_eq(trace_read(&file_a, &batch), 0);
+	ck_assert_uint_eq(batch.count, 5);
+	ck_assert_uint_eq(batch.rec[0].repeat, 5);
+	ck_assert_uint_eq(batch.rec[1].repeat, 1);
+	ck_assert_uint_eq(batch.rec[1].device, 1);
+	ck_assert_uint_eq(batch.rec[2].pid, 301);
+	ck_assert_int_eq(batch.rec[3].count, 2);
+	ck_assert_uint_eq(batch.rec[4].repeat, 1);
+	trace_record(&devs[0], 300, 0, &poll);	/* the last one was read */
+	ck_assert_int_eq(trace_read(&file_a, &batch), 0);
+	ck_assert_uint_eq(batch.count, 1);
+}
+END_TEST
+
 START_TEST(at_most_sixteen_tracers)
 {
 	struct requester root = { 100, 0, 0 };
@@ -149,6 +180,7 @@ Suite *trace_suite(void)
 	tcase_add_test(tc, user_sees_own_uid_root_sees_all);
 	tcase_add_test(tc, pid_filter_keeps_one_process);
 	tcase_add_test(tc, full_ring_drops_and_counts);
+	tcase_add_test(tc, empty_polls_in_a_row_share_a_record);
 	tcase_add_test(tc, at_most_sixteen_tracers);
 	suite_add_tcase(s, tc);
 	return s;
