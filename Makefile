@@ -10,6 +10,18 @@
 VERSION    = 0.1
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+MULTIARCH := $(shell gcc -print-multiarch)
+MULTIARCH32 := $(shell gcc -m32 -print-multiarch 2>/dev/null || \
+                 echo i386-linux-gnu)
+SBINDIR   ?= $(PREFIX)/sbin
+LIBDIR    ?= $(PREFIX)/lib/$(MULTIARCH)
+LIB32DIR  ?= $(PREFIX)/lib/$(MULTIARCH32)
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/scoaio
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+# aiod reads /etc/scoaio/aiod.conf whatever the PREFIX.
+SYSCONFDIR ?= /etc
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 ifeq ($(SAN),1)
@@ -41,24 +53,30 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
-aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c $(AIOD_LIB_SRCS)
-aiod_LIBS       = -laio -lseccomp $(FUSE_LIBS) -pthread
+aiod_SRCS       = aiod/main.c aiod/pidfile.c aiod/privs.c common/cli.c \
+                  aiod/settings.c aiod/reload.c aiod/notify.c \
+                  aiolkinit/memlock_conf.c \
+                  $(AIOD_LIB_SRCS)
+# libsystemd (the journal, sd_notify) is referenced weakly so that the
+# static aiod links without it: --no-as-needed keeps it in the dynamic one.
+SYSTEMD_LIBS    = -Wl,--no-as-needed -lsystemd -Wl,--as-needed
+aiod_LIBS       = -laio -lseccomp $(SYSTEMD_LIBS) $(FUSE_LIBS) -pthread
 aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
-                  common/failmsg.c
+                  common/failmsg.c common/cli.c
 aioinfo_SRCS    = aioinfo/aioinfo.c common/aiodfind.c common/latency.c \
-                  common/failmsg.c common/jsonstr.c
+                  common/failmsg.c common/jsonstr.c common/cli.c
 aiotrace_SRCS   = aiotrace/aiotrace.c common/aiodfind.c common/failmsg.c \
-                  common/jsonstr.c
-aioconform_SRCS = $(CONFORM_SRCS)
+                  common/jsonstr.c common/cli.c
+aioconform_SRCS = $(CONFORM_SRCS) common/cli.c
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
                   aiolkinit/memlock_conf.c
-unit-tests_LIBS = -laio $(FUSE_LIBS) $(CHECK_LIBS) -pthread
-aiodemo_SRCS    = examples/aiodemo.c
-scodb_SRCS      = examples/scodb.c
+unit-tests_LIBS = -laio $(SYSTEMD_LIBS) $(FUSE_LIBS) $(CHECK_LIBS) -pthread
+aiodemo_SRCS    = examples/aiodemo.c common/cli.c
+scodb_SRCS      = examples/scodb.c common/cli.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c
-aiobench_SRCS   = bench/aiobench.c
+aiobench_SRCS   = bench/aiobench.c common/cli.c
 aiobench_LIBS   = -laio
 dmcreate_SRCS   = test/vm/dmcreate.c
 # The attack tests of issue 15: the tests, the victim's client (also i386,
@@ -71,14 +89,16 @@ aiostallfs_LIBS = $(FUSE_LIBS)
 aioprobe_SRCS   = test/libasync/aioprobe.c
 # Holds a DKIOCMLOCK region until its input ends (aioinfo -l's test).
 aiolockhold_SRCS = test/observe/aiolockhold.c
+# What systemd would hear from aiod (sd_notify), for the tests.
+notifylisten_SRCS = test/service/notifylisten.c
 # Random requests against a running aiod (also i386, built by make check).
 aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb aiobench \
-           dmcreate aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz aiolockhold
+PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
+           aiobench dmcreate aioattack aiovictim aiostallfs aioprobe \
+           aiolivefuzz aiolockhold notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate
@@ -99,7 +119,8 @@ fuzz_memlock_SRCS = aiolkinit/memlock_conf.c common/failmsg.c
 fuzz_devmap_SRCS  = libasync/devmap.c
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check static demo bench install clean fuzz fuzz-build \
+.PHONY: all deps check static demo bench install uninstall clean fuzz \
+        fuzz-build \
         spdx-check
 all: $(addprefix $(B)/,$(PROGRAMS)) $(LIBASYNC)
 
@@ -178,12 +199,13 @@ fuzz: deps fuzz-build
 deps:
 	@sh scripts/install-deps.sh
 
-# Every tracked source file names its licence (test/licence/spdx-check.sh).
+# Every tracked source file names its licence (test/licence/spdx-check.sh;
+# make check runs it as the stage licence).
 spdx-check:
 	sh test/licence/spdx-check.sh
 
 # The suite runs once more against an aiod built with SAN=1.
-check: deps spdx-check
+check: deps
 ifeq ($(SAN),1)
 	$(MAKE) all fuzz-build
 else
@@ -201,31 +223,76 @@ bench: deps
 	$(MAKE) $(B)/aiod $(B)/aiobench
 	sh bench/run-bench.sh
 
-$(B)/libasync.pc: libasync/libasync.pc.in
-	@mkdir -p $(B)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+# make install / uninstall: programs, libasync (and its i386 build into
+# the i386 multiarch directory when it has been built), the header, man
+# pages, README and LICENSE, the systemd unit, and the sample
+# configuration files, which never replace edited ones (and which
+# uninstall removes only if they are still as installed).  libasync.pc
+# and aiod.service are made at install time, for this install's paths.
+INSTALL_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform
+INSTALL_MAN = $(wildcard man/*.[1-9])
+INSTALL_DOCS = README.md $(wildcard LICENSE)
+ETC_FILES = scoaio/aiod.conf:aiod.conf aiomemlock.conf:aiomemlock.conf
+LIB32 = $(wildcard $(B)/lib32/libasync.so)
 
-install: $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/aiotrace $(B)/libasync.so \
-         $(B)/libasync.a $(B)/libasync.pc
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/include/sys \
-	        $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	        $(DESTDIR)$(PREFIX)/share/man/man3 \
-	        $(DESTDIR)$(PREFIX)/share/man/man4 \
-	        $(DESTDIR)$(PREFIX)/share/man/man5 \
-	        $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc
-	install -m 755 $(B)/aiod $(B)/aiolkinit $(B)/aioinfo $(B)/aiotrace \
-	        $(DESTDIR)$(PREFIX)/sbin
-	install -m 644 sys/async.h $(DESTDIR)$(PREFIX)/include/sys
-	install -m 755 $(B)/libasync.so $(DESTDIR)$(PREFIX)/lib/libasync.so.1
-	ln -sf libasync.so.1 $(DESTDIR)$(PREFIX)/lib/libasync.so
-	install -m 644 $(B)/libasync.a $(DESTDIR)$(PREFIX)/lib
-	install -m 644 $(B)/libasync.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 $(wildcard man/*.3) $(DESTDIR)$(PREFIX)/share/man/man3
-	install -m 644 $(wildcard man/*.4) $(DESTDIR)$(PREFIX)/share/man/man4
-	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8
-	test -e $(DESTDIR)/etc/aiomemlock.conf || \
-	        install -m 644 aiomemlock.conf $(DESTDIR)/etc
+install: $(addprefix $(B)/,$(INSTALL_PROGRAMS)) $(B)/libasync.so \
+         $(B)/libasync.a
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(INCLUDEDIR)/sys \
+	        $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(DOCDIR) \
+	        $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/scoaio \
+	        $(addprefix $(DESTDIR)$(MANDIR)/man,$(sort $(subst ., ,\
+	          $(suffix $(INSTALL_MAN)))))
+	install -m 755 $(addprefix $(B)/,$(INSTALL_PROGRAMS)) \
+	        $(DESTDIR)$(SBINDIR)
+	install -m 644 sys/async.h $(DESTDIR)$(INCLUDEDIR)/sys
+	install -m 644 $(B)/libasync.so $(DESTDIR)$(LIBDIR)/libasync.so.1
+	ln -sf libasync.so.1 $(DESTDIR)$(LIBDIR)/libasync.so
+	install -m 644 $(B)/libasync.a $(DESTDIR)$(LIBDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    libasync/libasync.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libasync.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/libasync.pc
+ifneq ($(LIB32),)
+	install -d $(DESTDIR)$(LIB32DIR)
+	install -m 644 $(B)/lib32/libasync.so $(DESTDIR)$(LIB32DIR)/libasync.so.1
+	ln -sf libasync.so.1 $(DESTDIR)$(LIB32DIR)/libasync.so
+	install -m 644 $(B)/lib32/libasync.a $(DESTDIR)$(LIB32DIR)
+endif
+	for m in $(INSTALL_MAN); do \
+	        install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.} || exit 1; \
+	done
+	install -m 644 $(INSTALL_DOCS) aiod.conf aiomemlock.conf \
+	        $(DESTDIR)$(DOCDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/aiod.service.in \
+	    >$(DESTDIR)$(UNITDIR)/aiod.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/aiod.service
+	for f in $(ETC_FILES); do \
+	        dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; \
+	        if [ -e $$dst ]; then \
+	                cmp -s $${f#*:} $$dst || echo "make install: $$dst" \
+	                    "exists and differs from $${f#*:}; left as it is"; \
+	        else install -m 644 $${f#*:} $$dst || exit 1; fi; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(INSTALL_PROGRAMS)) \
+	      $(DESTDIR)$(INCLUDEDIR)/sys/async.h \
+	      $(addprefix $(DESTDIR)$(LIBDIR)/,libasync.so.1 libasync.so \
+	        libasync.a pkgconfig/libasync.pc) \
+	      $(addprefix $(DESTDIR)$(LIB32DIR)/,libasync.so.1 libasync.so \
+	        libasync.a) \
+	      $(DESTDIR)$(UNITDIR)/aiod.service
+	for m in $(INSTALL_MAN); do \
+	        rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; \
+	done
+	rm -rf $(DESTDIR)$(DOCDIR)
+	for f in $(ETC_FILES); do \
+	        dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; \
+	        if cmp -s $${f#*:} $$dst; then rm -f $$dst; \
+	        elif [ -e $$dst ]; then echo "make uninstall: $$dst was" \
+	                "edited; left as it is"; fi; \
+	done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/scoaio 2>/dev/null
 
 clean:
 	rm -rf $(B)

@@ -15,10 +15,10 @@
 #include <syslog.h>
 #include <scoaio/ioctl.h>
 
-static struct device *devices;
+static struct device *const *devices;
 static size_t ndevices;
 
-void admin_init(struct device *devs, size_t ndevs)
+void admin_init(struct device *const *devs, size_t ndevs)
 {
 	devices = devs;
 	ndevices = ndevs;
@@ -77,7 +77,7 @@ int admin_devinfo(struct aio_devinfo *d)
 
 	if (d->index >= ndevices)
 		return ENOENT;
-	dev = &devices[d->index];
+	dev = devices[d->index];
 	memset(d->name, 0, sizeof(d->name));
 	snprintf(d->name, sizeof(d->name), "%s", dev->spec.name);
 	d->size = dev->size;
@@ -94,6 +94,14 @@ int admin_devinfo(struct aio_devinfo *d)
 	d->inflight = dev->stats.inflight;
 	memcpy(d->latency, dev->stats.latency, sizeof(d->latency));
 	return 0;
+}
+
+unsigned admin_device_index(const struct device *dev)
+{
+	for (size_t i = 0; i < ndevices; i++)
+		if (devices[i] == dev)
+			return (unsigned)i;
+	return 0xffff;
 }
 
 /* Collects the locks held, from l->start on, into l. */

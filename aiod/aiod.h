@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/queue.h>
 #include <sys/types.h>
 #include <time.h>
@@ -36,12 +37,35 @@
 
 /* ---- log.c ---------------------------------------------------------- */
 
-void log_to_syslog(void);
+enum log_target {
+	LOG_TARGET_DEFAULT,	/* stderr with -f, else syslog */
+	LOG_TARGET_STDERR,
+	LOG_TARGET_SYSLOG,
+	LOG_TARGET_JOURNAL,
+	LOG_TARGET_FILE,
+};
+
+/* --log=syslog|stderr|journal|FILE (FILE is opened here, absolute); 0 or
+ * -1 with err set. */
+int log_set_target(const char *arg, char *err, size_t errlen);
+/* Messages above level (syslog priority) are dropped; LOG_INFO unless
+ * -v (LOG_DEBUG) or -q (LOG_WARNING). */
+void log_set_level(int level);
+/* Once the options are read: the default target, whether a detached
+ * start also echoes messages to standard error, and whether lines on
+ * standard error and in files carry timestamps (not for aiod -t). */
+void log_start(bool foreground, bool timestamps);
+/* Does the target need standard error kept open once detached? */
+bool log_needs_stderr(void);
+/* Called by the detached daemon before standard error becomes /dev/null:
+ * keeps a copy of it for the fallback, ends the echo.  0 or -1. */
+int log_detached(char *err, size_t errlen);
 void log_msg(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 #define log_err(...)	log_msg(3, __VA_ARGS__)
 #define log_warn(...)	log_msg(4, __VA_ARGS__)
 #define log_info(...)	log_msg(6, __VA_ARGS__)
+#define log_debug(...)	log_msg(7, __VA_ARGS__)
 
 /* A rate limit for messages of one kind or one source. */
 struct log_budget {
@@ -102,12 +126,22 @@ struct device_spec {
 	bool readonly;		/* ro: every write refused with EROFS */
 	bool writeback;		/* cache=writeback: completion before the
 				   data is on stable storage */
+	unsigned line;		/* of the config file; 0: command line */
 };
+
+struct lock_entry;
+
+#define CONFIG_DEFAULT_FILE	"/etc/scoaio/aiod.conf"
+#define CONFIG_DEFAULT_LOCKTABLE	"/etc/aiomemlock.conf"
 
 struct config {
 	struct tunables tun;
 	struct device_spec *devices;
 	size_t ndevices;
+	char *locktable;	/* "locktable FILE"; NULL: the default */
+	struct lock_entry *locks;	/* its entries, once settings.c read
+					   it */
+	size_t nlocks;
 };
 
 void config_init(struct config *cfg);
@@ -119,7 +153,65 @@ int config_add_device(struct config *cfg, const char *spec,
 		      char *err, size_t errlen);
 int config_load_file(struct config *cfg, const char *path,
 		     char *err, size_t errlen);
+int config_set_locktable(struct config *cfg, const char *path,
+			 char *err, size_t errlen);
+/* The lock table file: the configured one or the default. */
+const char *config_locktable(const struct config *cfg);
+/* Read every line of path; each error ("path:line: reason") is passed
+ * to report().  Returns the number of errors (0: all applied). */
+int config_read_file(struct config *cfg, const char *path,
+		     void (*report)(void *ctx, const char *msg), void *ctx);
+/* The configuration in the file's syntax, to be read back. */
+void config_dump(const struct config *cfg, FILE *out);
 int config_check_name(const char *name, char *err, size_t errlen);
+
+/* ---- settings.c ---------------------------------------------------- */
+
+/* Where the configuration comes from: the config file (NULL: the default,
+ * if it exists) and the command line's -o and --device, which win. */
+struct settings_source {
+	const char *file;
+	const char **tunables, **devices;
+	size_t ntunables, ndevices;
+};
+
+/* The file settings_read() reads (or would, if it existed). */
+const char *settings_file(const struct settings_source *src);
+/* The effective configuration into cfg (config_init()ed here; the caller
+ * config_free()s it either way), its lock table read into cfg->locks.
+ * Each error is passed to report(); returns how many there were. */
+int settings_read(const struct settings_source *src, struct config *cfg,
+		  void (*report)(void *ctx, const char *msg), void *ctx);
+
+/* ---- notify.c ------------------------------------------------------ */
+
+/* sd_notify(3) when systemd started aiod (NOTIFY_SOCKET), each with a
+ * STATUS= line from fmt; nothing otherwise. */
+void notify_ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void notify_reloading(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+void notify_stopping(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* ---- reload.c ------------------------------------------------------ */
+
+struct frontend;
+
+/* Open cfg's devices (copies: cfg may be freed) and remember its
+ * tunables; 0, or -1 with err naming the device. */
+int reload_open(const struct config *cfg, char *err, size_t errlen);
+struct device *const *reload_devices(size_t *n);
+/* From now on src is re-read on reload_apply(), fe serves the devices. */
+void reload_serve(const struct frontend *fe,
+		  const struct settings_source *src);
+/* SIGHUP: read the configuration and the lock table again and apply
+ * them, or, if anything in them is wrong, log why and change nothing. */
+void reload_apply(void);
+/* After each batch of the event loop: remove retiring devices no file
+ * has open, finish a reload whose new devices have become ready.
+ * Returns true while a reload waits for its devices. */
+bool reload_poll(void);
+void reload_shutdown(void);
 
 /* ---- abi.c ---------------------------------------------------------- */
 
@@ -315,6 +407,9 @@ struct device {
 	bool readonly;			/* ro, or the backing is read-only */
 	struct device_stats stats;
 	struct log_budget errlog;	/* failed transfers' messages */
+	unsigned nopen;			/* open files (engine_file.c) */
+	bool retiring;			/* removed by a reload: no new opens;
+					   goes once nopen is 0 (reload.c) */
 };
 
 struct backend_io;
@@ -390,8 +485,8 @@ const struct tunables *engine_tunables(void);
 /* callers.c's retired(): a gone process loses its lock and region. */
 void engine_caller_retired(struct caller *c);
 
-/* NULL with errno ENOMEM, or EROFS for a write open of a read-only
- * device. */
+/* NULL with errno ENOMEM, EROFS for a write open of a read-only
+ * device, or ENXIO for a retiring one. */
 struct aio_file *engine_open(struct device *dev, int open_flags);
 /* Free a file whose open was never answered. */
 void engine_discard(struct aio_file *f);
@@ -454,8 +549,6 @@ extern _Atomic bool trace_on;
 
 struct aio_trace_rec;
 struct aio_trace_batch;
-/* devs: the array whose indexes records name. */
-void trace_init(const struct device *devs);
 void trace_shutdown(void);
 /* Make the open file 'file' (an engine file, only compared) a tracer of
  * who's view, of one pid or all: 0, EBUSY (already one), EAGAIN (too many
@@ -480,24 +573,36 @@ struct aio_lktbl;
 struct aio_info;
 struct aio_devinfo;
 struct aio_locks;
-void admin_init(struct device *devs, size_t ndevs);
+/* The devices aioinfo lists (reload.c's set, again after each change). */
+void admin_init(struct device *const *devs, size_t ndevs);
 /* The admin ioctls of scoaio/ioctl.h: 0 or an errno. */
 int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t);
 void admin_info(struct aio_info *info);
 int admin_devinfo(struct aio_devinfo *d);
+/* dev's index among the devices listed, as AIOC_DEVINFO numbers them, or
+ * 0xffff if it is not listed (retired by a reload). */
+unsigned admin_device_index(const struct device *dev);
 int admin_locks(struct aio_locks *l);
 
 /* ---- glue.c, frontend_fuse.c, frontend_cuse.c ------------------------ */
 
-/* A kernel front end: makes devices openable and feeds the engine. */
+/* A kernel front end: makes devices openable and feeds the engine.  A
+ * retiring device refuses new opens in the engine (ENXIO); the FUSE front
+ * end also stops listing and finding it. */
 struct frontend {
 	const char *name;
 	/* Create the devices (at 'where' for FUSE); 0 or -1 with err set. */
-	int (*start)(struct device *devs, size_t n, const char *where,
+	int (*start)(struct device *const *devs, size_t n, const char *where,
 		     char *err, size_t errlen);
 	/* 1 when every device can be opened, 0 not yet, -1 with err set. */
 	int (*ready)(char *err, size_t errlen);
-	/* Remove what start created. */
+	/* While serving (a reload): add a device (ready() then tells when it
+	 * can be opened), 0 or -1 with err set; remove one that no file has
+	 * open; apply a device's new owner, group and mode. */
+	int (*add)(struct device *dev, char *err, size_t errlen);
+	void (*remove)(struct device *dev);
+	void (*update)(struct device *dev);
+	/* Remove what start and add created. */
 	void (*stop)(void);
 };
 

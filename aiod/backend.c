@@ -59,7 +59,7 @@ struct backing {
 	uint64_t total;		/* usable bytes, whole 512-byte blocks */
 	bool readonly, writeback;
 	bool ro_asked;		/* ro given, not found read-only */
-	const char *first;	/* the first device on it, for messages */
+	char *first;		/* the first device on it, for messages */
 	unsigned refs;
 };
 
@@ -305,6 +305,7 @@ static void put_backing(struct backing *b)
 		}
 	if (b->fd >= 0)
 		close(b->fd);
+	free(b->first);
 	free(b);
 }
 
@@ -342,7 +343,12 @@ static int get_backing(const struct device_spec *spec, struct backing **out,
 		return failmsg(err, errlen, "out of memory");
 	*b = (struct backing){ .st_dev = st.st_dev, .rdev = st.st_rdev,
 			       .ino = st.st_ino, .blk = S_ISBLK(st.st_mode),
-			       .fd = -1, .first = spec->name, .refs = 1 };
+			       .fd = -1, .first = strdup(spec->name),
+			       .refs = 1 };
+	if (!b->first) {
+		free(b);
+		return failmsg(err, errlen, "out of memory");
+	}
 	if (open_backing(b, spec->path, spec, &st, err, errlen) ||
 	    probe_backing(b, spec->path, &st, err, errlen)) {
 		put_backing(b);

@@ -2,10 +2,12 @@
 /*
  * config.c -- aiod's configuration: the SCO tunables, device specifications
  * (NAME=PATH[,offset=][,size=][,owner=][,group=][,mode=][,ro]
- * [,cache=writethrough|writeback]) and the config
- * file that holds both.  Pure parsing with no side effects beyond user and
- * group look-ups, so that every rule here is unit-tested; opening the
- * devices is backend.c's business.
+ * [,cache=writethrough|writeback]), the lock table file, the config
+ * file that holds them (every error reported with its file and line) and
+ * the effective configuration printed back in the file's own syntax.
+ * Pure parsing with no side effects beyond user and group look-ups, so
+ * that every rule here is unit-tested; opening the devices is backend.c's
+ * business, reading the lock table settings.c's.
  */
 #include "aiod.h"
 
@@ -55,6 +57,11 @@ void config_free(struct config *cfg)
 	free(cfg->devices);
 	cfg->devices = NULL;
 	cfg->ndevices = 0;
+	free(cfg->locktable);
+	cfg->locktable = NULL;
+	free(cfg->locks);
+	cfg->locks = NULL;
+	cfg->nlocks = 0;
 }
 
 /* A whole decimal number with an optional K, M, G or T (binary) suffix. */
@@ -303,20 +310,25 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Lines: blank, "# comment", "TUNABLE = VALUE" or "device SPEC". */
-int config_load_file(struct config *cfg, const char *path,
-		     char *err, size_t errlen)
+/* Lines: blank, "# comment", "TUNABLE = VALUE", "device SPEC" or
+ * "locktable FILE".  Every line is read; each error goes to report(). */
+int config_read_file(struct config *cfg, const char *path,
+		     void (*report)(void *ctx, const char *msg), void *ctx)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL, why[256];
+	FILE *f = fopen(path, "re");
+	char *line = NULL, why[256], msg[600];
 	size_t cap = 0;
 	unsigned lineno = 0;
-	int rc = 0;
+	int errors = 0;
 
-	if (!f)
-		return failmsg(err, errlen, "%s: %s", path, strerror(errno));
-	while (rc == 0 && getline(&line, &cap, f) != -1) {
+	if (!f) {
+		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+		report(ctx, msg);
+		return 1;
+	}
+	while (getline(&line, &cap, f) != -1) {
 		char *s = trim(line);
+		int rc;
 
 		lineno++;
 		if (!*s || *s == '#')
@@ -324,27 +336,136 @@ int config_load_file(struct config *cfg, const char *path,
 		if (!strncmp(s, "device", 6) && isspace((unsigned char)s[6])) {
 			rc = config_add_device(cfg, trim(s + 6), why,
 					       sizeof(why));
+			if (!rc)
+				cfg->devices[cfg->ndevices - 1].line = lineno;
+		} else if (!strncmp(s, "locktable", 9) &&
+			   isspace((unsigned char)s[9])) {
+			rc = config_set_locktable(cfg, trim(s + 9), why,
+						  sizeof(why));
 		} else {
 			char *eq = strchr(s, '='), assignment[128];
 
 			if (!eq) {
-				snprintf(why, sizeof(why), "expected "
-					 "TUNABLE = VALUE or device SPEC");
-				rc = -1;
-				break;
+				rc = failmsg(why, sizeof(why), "expected "
+					     "TUNABLE = VALUE, device SPEC or "
+					     "locktable FILE");
+			} else {
+				*eq = '\0';
+				snprintf(assignment, sizeof(assignment),
+					 "%s=%s", trim(s), trim(eq + 1));
+				rc = config_set_tunable(cfg, assignment, why,
+							sizeof(why));
 			}
-			*eq = '\0';
-			snprintf(assignment, sizeof(assignment), "%s=%s",
-				 trim(s), trim(eq + 1));
-			rc = config_set_tunable(cfg, assignment, why,
-						sizeof(why));
+		}
+		if (rc) {
+			snprintf(msg, sizeof(msg), "%s:%u: %s", path, lineno,
+				 why);
+			report(ctx, msg);
+			errors++;
 		}
 	}
-	if (rc)
-		failmsg(err, errlen, "%s:%u: %s", path, lineno, why);
-	else if (ferror(f))
-		rc = failmsg(err, errlen, "%s: %s", path, strerror(errno));
+	if (ferror(f)) {
+		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+		report(ctx, msg);
+		errors++;
+	}
 	free(line);
 	fclose(f);
-	return rc;
+	return errors;
+}
+
+struct first_error {
+	char *err;
+	size_t errlen;
+	bool seen;
+};
+
+static void keep_first(void *ctx, const char *msg)
+{
+	struct first_error *fe = ctx;
+
+	if (!fe->seen)
+		failmsg(fe->err, fe->errlen, "%s", msg);
+	fe->seen = true;
+}
+
+int config_load_file(struct config *cfg, const char *path,
+		     char *err, size_t errlen)
+{
+	struct first_error fe = { err, errlen, false };
+
+	return config_read_file(cfg, path, keep_first, &fe) ? -1 : 0;
+}
+
+int config_set_locktable(struct config *cfg, const char *path,
+			 char *err, size_t errlen)
+{
+	char *copy;
+
+	if (*path != '/')
+		return failmsg(err, errlen, "locktable '%s': expected an "
+			       "absolute path", path);
+	copy = strdup(path);
+	if (!copy)
+		return failmsg(err, errlen, "out of memory");
+	free(cfg->locktable);
+	cfg->locktable = copy;
+	return 0;
+}
+
+const char *config_locktable(const struct config *cfg)
+{
+	return cfg->locktable ? cfg->locktable : CONFIG_DEFAULT_LOCKTABLE;
+}
+
+static void dump_id(FILE *out, const char *key, const char *name,
+		    unsigned id)
+{
+	if (name)
+		fprintf(out, ",%s=%s", key, name);
+	else
+		fprintf(out, ",%s=%u", key, id);
+}
+
+/* A name that parse_owner()/parse_group() map back to the same id. */
+static const char *user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	uid_t back;
+
+	return pw && !parse_owner(pw->pw_name, &back) && back == uid ?
+	       pw->pw_name : NULL;
+}
+
+static const char *group_name(gid_t gid)
+{
+	struct group *gr = getgrgid(gid);
+	gid_t back;
+
+	return gr && !parse_group(gr->gr_name, &back) && back == gid ?
+	       gr->gr_name : NULL;
+}
+
+void config_dump(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "# aiod configuration (aiod --dump-config): the file "
+		"and the command line together\n");
+	for (size_t i = 0; i < NTUNABLES; i++)
+		fprintf(out, "%s = %u\n", tunable_table[i].name,
+			*(const unsigned *)((const char *)&cfg->tun +
+					    tunable_table[i].offset));
+	fprintf(out, "locktable %s\n", config_locktable(cfg));
+	for (size_t i = 0; i < cfg->ndevices; i++) {
+		const struct device_spec *d = &cfg->devices[i];
+
+		fprintf(out, "device %s=%s,offset=%llu", d->name, d->path,
+			(unsigned long long)d->offset);
+		if (d->size)
+			fprintf(out, ",size=%llu", (unsigned long long)d->size);
+		dump_id(out, "owner", user_name(d->owner), (unsigned)d->owner);
+		dump_id(out, "group", group_name(d->group), (unsigned)d->group);
+		fprintf(out, ",mode=%04o%s,cache=%s\n", (unsigned)d->mode,
+			d->readonly ? ",ro" : "",
+			d->writeback ? "writeback" : "writethrough");
+	}
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * engine_file.c -- the engine's open files: opening and freeing them,
- * counting every transfer in flight on each, and holding a flush or
+ * engine_file.c -- the engine's open files: opening and freeing them
+ * (counted per device, so that a device a reload removed goes once none
+ * is open; such a device refuses new opens), counting every transfer in
+ * flight on each, and holding a flush or
  * release until the file's last transfer has ended (close() waits for the
  * file's requests, as SVR4's did).  Also the engine's tunables and
  * counters, and the one place requests find their process.
@@ -47,6 +49,10 @@ struct aio_file *engine_open(struct device *dev, int open_flags)
 {
 	struct aio_file *f;
 
+	if (dev->retiring) {	/* removed from the configuration */
+		errno = ENXIO;
+		return NULL;
+	}
 	if (dev->readonly && (open_flags & O_ACCMODE) != O_RDONLY) {
 		errno = EROFS;
 		return NULL;
@@ -57,6 +63,7 @@ struct aio_file *engine_open(struct device *dev, int open_flags)
 		return NULL;
 	}
 	f->dev = dev;
+	dev->nopen++;
 	f->readable = (open_flags & O_ACCMODE) != O_WRONLY;
 	f->writable = (open_flags & O_ACCMODE) != O_RDONLY;
 	STAILQ_INIT(&f->done);
@@ -77,6 +84,7 @@ const struct device *engine_file_device(const struct aio_file *f)
 static void free_file(struct aio_file *f)
 {
 	engine_aio_file_closed(f);
+	f->dev->nopen--;
 	free(f);
 }
 

@@ -9,8 +9,12 @@
  * argument in one round trip.  CUSE has no flush and ignores file offsets:
  * close() waits in release, read() and write() use the engine's position.
  * A stale /dev/NAME that no CUSE device serves is removed first; a
- * read-only device's node loses its write bits.  Every operation on an
- * open file goes to glue.c.
+ * read-only device's node loses its write bits.  A reload adds devices
+ * (each its own new session, as at start), removes a retiring one once no
+ * file is open on it (destroying its session removes the kernel's device
+ * and the node), and gives a node a new owner, group or mode (which is
+ * why aiod keeps CAP_CHOWN and CAP_FOWNER on CUSE, privs.c).  Every
+ * operation on an open file goes to glue.c.
  */
 #include "glue.h"
 
@@ -28,14 +32,14 @@
 
 struct cuse_device {
 	struct device *dev;
-	struct fuse_session *se;
+	struct fuse_session *se;	/* its userdata is this */
+	time_t started;
 	bool acknowledged;	/* the kernel has created the device */
 	bool node_ready;	/* /dev/NAME has owner, group and mode */
 };
 
-static struct cuse_device *cdevs;
+static struct cuse_device **cdevs;
 static size_t ncdevs;
-static time_t started;
 
 static struct cuse_device *cdev_of(fuse_req_t req)
 {
@@ -154,22 +158,31 @@ static int start_one(struct cuse_device *cd, char *err, size_t errlen)
 	return 0;
 }
 
-static int cusefe_start(struct device *devs, size_t n, const char *where,
-		      char *err, size_t errlen)
+static int cusefe_add(struct device *dev, char *err, size_t errlen)
 {
-	(void)where;
-	cdevs = calloc(n, sizeof(*cdevs));
-	if (!cdevs) {
+	struct cuse_device **grown = realloc(cdevs, (ncdevs + 1) *
+					     sizeof(*grown));
+	struct cuse_device *cd = calloc(1, sizeof(*cd));
+
+	if (grown)
+		cdevs = grown;
+	if (!grown || !cd) {
+		free(cd);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	ncdevs = n;
-	started = time(NULL);
-	for (size_t i = 0; i < n; i++) {
-		cdevs[i].dev = &devs[i];
-		if (start_one(&cdevs[i], err, errlen))
+	*cd = (struct cuse_device){ .dev = dev, .started = time(NULL) };
+	cdevs[ncdevs++] = cd;
+	return start_one(cd, err, errlen);
+}
+
+static int cusefe_start(struct device *const *devs, size_t n,
+			const char *where, char *err, size_t errlen)
+{
+	(void)where;
+	for (size_t i = 0; i < n; i++)
+		if (cusefe_add(devs[i], err, errlen))
 			return -1;
-	}
 	return 0;
 }
 
@@ -183,7 +196,7 @@ static int prepare_node(struct cuse_device *cd, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "/dev/%s", s->name);
 	if (stat(path, &st)) {
 		if (errno == ENOENT &&
-		    time(NULL) - started < NODE_WAIT_SECONDS)
+		    time(NULL) - cd->started < NODE_WAIT_SECONDS)
 			return 0;
 		snprintf(err, errlen, "%s did not appear: %s (is devtmpfs "
 			 "mounted on /dev?)", path, strerror(errno));
@@ -209,7 +222,7 @@ static int cusefe_ready(char *err, size_t errlen)
 	bool all = true;
 
 	for (size_t i = 0; i < ncdevs; i++) {
-		struct cuse_device *cd = &cdevs[i];
+		struct cuse_device *cd = cdevs[i];
 
 		if (cd->acknowledged && !cd->node_ready &&
 		    prepare_node(cd, err, errlen))
@@ -219,11 +232,39 @@ static int cusefe_ready(char *err, size_t errlen)
 	return all;
 }
 
+static void destroy_one(struct cuse_device *cd)
+{
+	if (cd->se) {
+		glue_remove_session(cd->se);
+		fuse_session_destroy(cd->se);
+	}
+	free(cd);
+}
+
+static void cusefe_remove(struct device *dev)
+{
+	for (size_t i = 0; i < ncdevs; i++)
+		if (cdevs[i]->dev == dev) {
+			destroy_one(cdevs[i]);
+			cdevs[i] = cdevs[--ncdevs];
+			return;
+		}
+}
+
+static void cusefe_update(struct device *dev)
+{
+	char err[400];
+
+	for (size_t i = 0; i < ncdevs; i++)
+		if (cdevs[i]->dev == dev && cdevs[i]->node_ready &&
+		    prepare_node(cdevs[i], err, sizeof(err)))
+			log_err("device %s: %s", dev->spec.name, err);
+}
+
 static void cusefe_stop(void)
 {
 	for (size_t i = 0; i < ncdevs; i++)
-		if (cdevs[i].se)
-			fuse_session_destroy(cdevs[i].se);
+		destroy_one(cdevs[i]);
 	free(cdevs);
 	cdevs = NULL;
 	ncdevs = 0;
@@ -233,5 +274,8 @@ const struct frontend cusefe_frontend = {
 	.name = "CUSE",
 	.start = cusefe_start,
 	.ready = cusefe_ready,
+	.add = cusefe_add,
+	.remove = cusefe_remove,
+	.update = cusefe_update,
 	.stop = cusefe_stop,
 };

@@ -5,8 +5,15 @@
  * device at DIR/NAME, directories for the components of NAME, each file
  * carrying its device's owner, group and mode (no write bits when it is
  * read-only) so the kernel enforces access on open.  A stale mount of a
- * dead aiod at DIR is detached first; a live one refuses the start.  Files are direct_io, so reads and writes reach aiod with their
- * offsets; every operation on an open file goes to glue.c.
+ * dead aiod at DIR is detached first; a live one refuses the start.  Files
+ * are direct_io, so reads and writes reach aiod with their offsets; every
+ * operation on an open file goes to glue.c.  A reload adds files (and
+ * directories), hides a retiring device's file from lookups and listings,
+ * and drops it once no file is open on it; inode numbers are never
+ * reused.  The kernel caches names and attributes for ATTR_TIMEOUT only,
+ * so that such changes (and new owners and modes) show within it without
+ * invalidation notices, which could deadlock against a lookup that waits
+ * for this single-threaded server.
  */
 #include "glue.h"
 
@@ -19,13 +26,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ATTR_TIMEOUT 3600.0	/* the tree never changes while mounted */
+#define ATTR_TIMEOUT 1.0	/* seconds: how late a reload may show */
 
 /* Inode n+1 is nodes[n]; inode 1 is the root directory. */
 struct node {
 	char *name;
 	fuse_ino_t parent;
-	struct device *dev;	/* NULL for a directory */
+	struct device *dev;	/* NULL for a directory or a gone device */
+	bool gone;		/* its device was removed */
 };
 
 static struct node *nodes;
@@ -36,14 +44,21 @@ static bool created_mountpoint, initialised;
 
 static struct node *node_of(fuse_ino_t ino)
 {
-	return ino >= 1 && ino <= nnodes ? &nodes[ino - 1] : NULL;
+	return ino >= 1 && ino <= nnodes && !nodes[ino - 1].gone ?
+	       &nodes[ino - 1] : NULL;
+}
+
+/* Can the node be found by name and listed? */
+static bool visible(const struct node *nd)
+{
+	return !nd->gone && !(nd->dev && nd->dev->retiring);
 }
 
 static fuse_ino_t find_child(fuse_ino_t parent, const char *name,
 			     size_t len)
 {
 	for (size_t i = 1; i < nnodes; i++)
-		if (nodes[i].parent == parent &&
+		if (nodes[i].parent == parent && visible(&nodes[i]) &&
 		    strlen(nodes[i].name) == len &&
 		    !memcmp(nodes[i].name, name, len))
 			return i + 1;
@@ -58,40 +73,54 @@ static fuse_ino_t add_node(fuse_ino_t parent, const char *name, size_t len,
 	if (!grown)
 		return 0;
 	nodes = grown;
-	nodes[nnodes] = (struct node){ strndup(name, len), parent, dev };
+	nodes[nnodes] = (struct node){ strndup(name, len), parent, dev, false };
 	if (!nodes[nnodes].name)
 		return 0;
 	return ++nnodes;
 }
 
-/* Build root, directories and device files; 0 or an errno. */
-static int build_tree(struct device *devs, size_t n)
+/* The file of dev, and the directories on its way; 0 or an errno. */
+static int add_file(struct device *dev)
 {
+	const char *p = dev->spec.name;
+	fuse_ino_t dir = 1;
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		fuse_ino_t ino = find_child(dir, p, len);
+
+		if (ino && (!slash || node_of(ino)->dev))
+			return EEXIST;	/* a file in the way */
+		if (!ino)
+			ino = add_node(dir, p, len, slash ? NULL : dev);
+		if (!ino)
+			return ENOMEM;
+		if (!slash)
+			return 0;
+		dir = ino;
+		p = slash + 1;
+	}
+}
+
+static int tree_error(int rc, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cannot build the device tree: %s",
+		 rc == EEXIST ? "one device name is a directory of another"
+			      : strerror(rc));
+	return -1;
+}
+
+/* Build root, directories and device files; 0 or an errno. */
+static int build_tree(struct device *const *devs, size_t n)
+{
+	int rc = 0;
+
 	if (!add_node(0, "", 0, NULL))
 		return ENOMEM;
-	for (size_t d = 0; d < n; d++) {
-		const char *p = devs[d].spec.name;
-		fuse_ino_t dir = 1;
-
-		for (;;) {
-			const char *slash = strchr(p, '/');
-			size_t len = slash ? (size_t)(slash - p) : strlen(p);
-			fuse_ino_t ino = find_child(dir, p, len);
-
-			if (ino && (!slash || node_of(ino)->dev))
-				return EEXIST;	/* a file in the way */
-			if (!ino)
-				ino = add_node(dir, p, len,
-					       slash ? NULL : &devs[d]);
-			if (!ino)
-				return ENOMEM;
-			if (!slash)
-				break;
-			dir = ino;
-			p = slash + 1;
-		}
-	}
-	return 0;
+	for (size_t d = 0; d < n && !rc; d++)
+		rc = add_file(devs[d]);
+	return rc;
 }
 
 static void fill_attr(fuse_ino_t ino, struct stat *st)
@@ -187,7 +216,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		} else if (i == 1) {
 			name = "..";
 			st.st_ino = ino == 1 ? 1 : node_of(ino)->parent;
-		} else if (nodes[i - 2].parent == ino) {
+		} else if (nodes[i - 2].parent == ino &&
+			   visible(&nodes[i - 2])) {
 			name = nodes[i - 2].name;
 			st.st_ino = i - 1;
 		} else {
@@ -338,8 +368,8 @@ static int clear_stale_mount(const char *where, char *err, size_t errlen)
 	return 0;
 }
 
-static int fusefe_start(struct device *devs, size_t n, const char *where,
-		      char *err, size_t errlen)
+static int fusefe_start(struct device *const *devs, size_t n,
+			const char *where, char *err, size_t errlen)
 {
 	char *argv[] = { "aiod", "-o",
 			 "allow_other,default_permissions,fsname=aiod,"
@@ -347,12 +377,8 @@ static int fusefe_start(struct device *devs, size_t n, const char *where,
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	int rc = build_tree(devs, n);
 
-	if (rc) {
-		snprintf(err, errlen, "cannot build the device tree: %s",
-			 rc == EEXIST ? "one device name is a directory of "
-					"another" : strerror(rc));
-		return -1;
-	}
+	if (rc)
+		return tree_error(rc, err, errlen);
 	if (clear_stale_mount(where, err, errlen))
 		return -1;
 	if (mkdir(where, 0755) == 0)
@@ -391,6 +417,29 @@ static int fusefe_ready(char *err, size_t errlen)
 	return initialised;
 }
 
+static int fusefe_add(struct device *dev, char *err, size_t errlen)
+{
+	int rc = add_file(dev);
+
+	return rc ? tree_error(rc, err, errlen) : 0;
+}
+
+static void fusefe_remove(struct device *dev)
+{
+	for (size_t i = 0; i < nnodes; i++)
+		if (nodes[i].dev == dev) {
+			nodes[i].dev = NULL;
+			nodes[i].gone = true;
+		}
+}
+
+/* Attributes come from dev->spec on each request; the kernel asks again
+ * within ATTR_TIMEOUT. */
+static void fusefe_update(struct device *dev)
+{
+	(void)dev;
+}
+
 static void fusefe_stop(void)
 {
 	if (session) {
@@ -414,5 +463,8 @@ const struct frontend fusefe_frontend = {
 	.name = "FUSE",
 	.start = fusefe_start,
 	.ready = fusefe_ready,
+	.add = fusefe_add,
+	.remove = fusefe_remove,
+	.update = fusefe_update,
 	.stop = fusefe_stop,
 };

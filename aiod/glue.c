@@ -74,6 +74,20 @@ int glue_add_session(struct fuse_session *se)
 	return 0;
 }
 
+void glue_remove_session(struct fuse_session *se)
+{
+	struct session_source *s;
+
+	LIST_FOREACH(s, &sessions, link)
+		if (s->se == se) {
+			loop_remove(&s->src);
+			LIST_REMOVE(s, link);
+			free(s->buf.mem);
+			free(s);
+			return;
+		}
+}
+
 void glue_pause_sessions(void)
 {
 	struct session_source *s;

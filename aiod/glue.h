@@ -15,6 +15,8 @@
 
 /* Serve a FUSE or CUSE session's requests from the event loop. */
 int glue_add_session(struct fuse_session *se);
+/* Stop serving se (before the front end destroys it). */
+void glue_remove_session(struct fuse_session *se);
 
 void glue_open(fuse_req_t req, struct device *dev, struct fuse_file_info *fi);
 /* offset: the kernel's, or ENGINE_FILE_POSITION (CUSE) */

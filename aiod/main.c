@@ -4,10 +4,12 @@
  * config file, open the partitions, detach (the first process exits 0 only
  * once every device can be opened, non-zero with the reason otherwise),
  * give up the privileges serving does not need (privs.c), run the event
- * loop, and on SIGTERM, SIGINT or SIGHUP stop taking requests, drain the
- * transfers in flight and remove the devices it created.
+ * loop, reload on SIGHUP (reload.c), and on SIGTERM or SIGINT stop taking
+ * requests, drain the transfers in flight and remove the devices it
+ * created.
  */
 #include "aiod.h"
+#include "common/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,16 +34,28 @@
 #define DRAIN_MEMORY_SECONDS 2
 
 static const char usage_text[] =
-"Usage: aiod [-f] [-c FILE] [--fuse DIR] [--pidfile FILE] [--no-seccomp]\n"
-"            [-o TUNABLE=VALUE]... [--device SPEC]...\n"
+"Usage: aiod [-f] [-t] [-c FILE] [--dump-config] [--fuse DIR]\n"
+"            [--pidfile FILE] [--no-seccomp] [-o TUNABLE=VALUE]...\n"
+"            [--device SPEC]...\n"
 "Serve SCO aio(M) raw-disk asynchronous I/O on Linux partitions.\n"
 "\n"
 "  -f, --foreground     stay in the foreground and log to standard error\n"
-"  -c, --config FILE    read tunables and devices from FILE\n"
+"  -c, --config FILE    read tunables, devices and the lock table file\n"
+"                       from FILE (default " CONFIG_DEFAULT_FILE ",\n"
+"                       if it exists)\n"
+"  -t, --test-config    check the configuration and the lock table, then\n"
+"                       exit: 0 if valid, 1 with every error otherwise\n"
+"      --dump-config    print the effective configuration in the config\n"
+"                       file's syntax and exit\n"
 "      --fuse DIR       serve devices as files under DIR (FUSE) instead\n"
 "                       of CUSE character devices under /dev\n"
 "      --pidfile FILE   lock FILE (one aiod per pid file) and write the\n"
 "                       daemon's pid to it\n"
+"      --log=TARGET     where messages go: syslog (the default once\n"
+"                       detached), stderr (the default with -f), journal\n"
+"                       (systemd's) or an absolute FILE name\n"
+"  -v, --verbose        log debug messages too\n"
+"  -q, --quiet          log only warnings and errors\n"
 "      --no-seccomp     do not confine aiod to its system-call allow-list\n"
 "                       (for debugging; see PRIVILEGES in aiod(8))\n"
 "  -o TUNABLE=VALUE     set NAIOPROC, NAIOREQ, NAIOREQPP, NAIOBUF or\n"
@@ -56,10 +71,9 @@ static const char usage_text[] =
 "See aiod(8) and aio(4).\n";
 
 struct options {
-	bool foreground, no_seccomp;
-	const char *config_file, *fuse_dir, *pidfile;
-	const char **tunables, **devices;
-	size_t ntunables, ndevices;
+	bool foreground, no_seccomp, test_config, dump_config;
+	const char *fuse_dir, *pidfile;
+	struct settings_source src;
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
@@ -90,10 +104,16 @@ static void push(const char ***list, size_t *n, const char *item)
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE, OPT_NO_SECCOMP };
+	enum { OPT_FUSE = 256, OPT_PIDFILE, OPT_DEVICE, OPT_NO_SECCOMP,
+	       OPT_DUMP_CONFIG, OPT_LOG };
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "test-config", no_argument, NULL, 't' },
+		{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "fuse", required_argument, NULL, OPT_FUSE },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "device", required_argument, NULL, OPT_DEVICE },
@@ -102,45 +122,77 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[512];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fc:o:hV", longopts, NULL)) != -1)
+	cli_init(argv, "aiod");
+	while ((c = getopt_long(argc, argv, "ftc:o:vqhV", longopts,
+				NULL)) != -1)
 		switch (c) {
+		case OPT_LOG:
+			if (log_set_target(optarg, err, sizeof(err)))
+				cli_usage_error("%s", err);
+			break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'q': log_set_level(LOG_WARNING); break;
 		case 'f': o->foreground = true; break;
-		case 'c': o->config_file = optarg; break;
-		case 'o': push(&o->tunables, &o->ntunables, optarg); break;
+		case 't': o->test_config = true; break;
+		case OPT_DUMP_CONFIG: o->dump_config = true; break;
+		case 'c': o->src.file = optarg; break;
+		case 'o':
+			push(&o->src.tunables, &o->src.ntunables, optarg);
+			break;
 		case OPT_FUSE: o->fuse_dir = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
-		case OPT_DEVICE: push(&o->devices, &o->ndevices, optarg); break;
+		case OPT_DEVICE:
+			push(&o->src.devices, &o->src.ndevices, optarg);
+			break;
 		case OPT_NO_SECCOMP: o->no_seccomp = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
-		case 'V': puts("aiod (scoaio) " SCOAIO_VERSION); exit(0);
-		default: fputs(usage_text, stderr); exit(2);
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
 		}
-	if (optind < argc) {
-		fprintf(stderr, "aiod: unexpected argument '%s'\n%s",
-			argv[optind], usage_text);
-		exit(2);
-	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument '%s'", argv[optind]);
+	log_start(o->foreground, !o->test_config && !o->dump_config);
 }
 
+static void report_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_err("%s", msg);
+}
+
+/* The configuration to start with; -t and --dump-config end here. */
 static void build_config(const struct options *o, struct config *cfg)
 {
-	char err[512];
+	int errors = settings_read(&o->src, cfg, report_error, NULL);
 
-	config_init(cfg);
-	if (o->config_file && config_load_file(cfg, o->config_file, err,
-					       sizeof(err)))
-		die("%s", err);
-	for (size_t i = 0; i < o->ntunables; i++)
-		if (config_set_tunable(cfg, o->tunables[i], err, sizeof(err)))
-			die("-o %s", err);
-	for (size_t i = 0; i < o->ndevices; i++)
-		if (config_add_device(cfg, o->devices[i], err, sizeof(err)))
-			die("--device: %s", err);
-	if (cfg->ndevices == 0)
-		die("no devices to serve: give --device NAME=PATH or a "
-		    "config file with 'device' lines (see aiod(8))");
+	if (errors && (o->test_config || o->dump_config)) {
+		config_free(cfg);
+		exit(1);
+	}
+	if (errors)
+		die("%d error%s in the configuration; not started", errors,
+		    errors == 1 ? "" : "s");
+	if (o->dump_config) {
+		config_dump(cfg, stdout);
+		config_free(cfg);
+		exit(fflush(stdout) ? 1 : 0);
+	}
+	if (o->test_config) {
+		bool no_file = !o->src.file &&
+			       access(settings_file(&o->src), F_OK);
+
+		log_info("configuration ok: %s%s, %zu device%s, lock table %s "
+			 "(%zu entr%s)", no_file ? "the command line; no " : "",
+			 settings_file(&o->src),
+			 cfg->ndevices, cfg->ndevices == 1 ? "" : "s",
+			 config_locktable(cfg), cfg->nlocks,
+			 cfg->nlocks == 1 ? "y" : "ies");
+		config_free(cfg);
+		exit(0);
+	}
 }
 
 /* Without -f: fork; the parent waits for the child's word that every
@@ -180,26 +232,39 @@ static int detach(void)
 static void finish_detach(int ready_fd)
 {
 	int null = open("/dev/null", O_RDWR);
+	char err[256];
 
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
 		die("/dev/null: %s", strerror(errno));
-	log_to_syslog();
+	if (log_detached(err, sizeof(err)))
+		die("%s", err);
 	if (write(ready_fd, "", 1) != 1)
 		log_err("cannot tell the parent that aiod is ready: %s",
 			strerror(errno));
-	dup2(null, 2);
+	if (!log_needs_stderr())
+		dup2(null, 2);
 	close(null);
 	close(ready_fd);
 }
 
-static bool stop_requested;
+static bool stop_requested, reload_requested;
 
 static void on_signal(struct loop_source *src)
 {
 	struct signalfd_siginfo si;
 
 	while (read(src->fd, &si, sizeof(si)) == sizeof(si))
-		stop_requested = true;
+		if (si.ssi_signo == SIGHUP)
+			reload_requested = true;
+		else
+			stop_requested = true;
+}
+
+/* After each batch of events while serving. */
+static void after_batch(void)
+{
+	engine_start_accepted();
+	reload_poll();
 }
 
 static void on_completions(struct loop_source *src)
@@ -231,7 +296,8 @@ int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct config cfg;
-	struct device *devs;
+	struct device *const *devs;
+	size_t ndevs;
 	const struct frontend *fe;
 	struct loop_source sigsrc, aiosrc;
 	char err[512];
@@ -255,13 +321,9 @@ int main(int argc, char **argv)
 
 	if (o.pidfile && pidfile_claim(o.pidfile, err, sizeof(err)))
 		die("%s", err);
-	devs = calloc(cfg.ndevices, sizeof(*devs));
-	if (!devs)
-		die("out of memory");
-	for (size_t i = 0; i < cfg.ndevices; i++)
-		if (backend_open_device(&devs[i], &cfg.devices[i], err,
-					sizeof(err)))
-			die("device %s: %s", cfg.devices[i].name, err);
+	if (reload_open(&cfg, err, sizeof(err)))
+		die("%s", err);
+	devs = reload_devices(&ndevs);
 
 	if (!o.foreground)
 		ready_fd = detach();
@@ -281,18 +343,18 @@ int main(int argc, char **argv)
 	raise_fd_limit(&cfg);
 	stats_init();
 	engine_init(&cfg.tun);
-	admin_init(devs, cfg.ndevices);
-	trace_init(devs);
+	reload_serve(fe, &o.src);
 	if (loop_init() ||
 	    quota_init(&cfg.tun) || callers_init(engine_caller_retired) ||
 	    clientmem_init() ||
 	    locktbl_init(cfg.tun.naiolocktbl, cfg.tun.naioproc) ||
+	    locktbl_load(cfg.locks, cfg.nlocks, true) ||
 	    backend_init(cfg.tun.naioreq + 256, cfg.tun.naiobuf))
 		die("cannot start");
 	aiosrc = (struct loop_source){ backend_eventfd(), on_completions };
 	if (loop_add(&sigsrc) || loop_add(&aiosrc))
 		die("epoll: %s", strerror(errno));
-	if (fe->start(devs, cfg.ndevices, o.fuse_dir, err, sizeof(err))) {
+	if (fe->start(devs, ndevs, o.fuse_dir, err, sizeof(err))) {
 		fe->stop();
 		die("%s", err);
 	}
@@ -318,19 +380,30 @@ int main(int argc, char **argv)
 		fe->stop();
 		die("%s", rc < 0 ? err : "stopped before the devices were ready");
 	}
-	log_info("serving %zu device%s through %s%s%s", cfg.ndevices,
-		 cfg.ndevices == 1 ? "" : "s", fe->name,
-		 o.fuse_dir ? " at " : "", o.fuse_dir ? o.fuse_dir : "");
+	log_info("serving %zu device%s through %s%s%s; lock table %s: %zu "
+		 "entr%s", cfg.ndevices, cfg.ndevices == 1 ? "" : "s",
+		 fe->name, o.fuse_dir ? " at " : "",
+		 o.fuse_dir ? o.fuse_dir : "", config_locktable(&cfg),
+		 cfg.nlocks, cfg.nlocks == 1 ? "y" : "ies");
 	if (ready_fd >= 0)
 		finish_detach(ready_fd);
+	notify_ready("serving %zu device%s", ndevs, ndevs == 1 ? "" : "s");
 
-	while (!stop_requested && !glue_session_ended())
-		if (loop_run_once(-1, engine_start_accepted))
+	while (!stop_requested && !glue_session_ended()) {
+		if (reload_requested) {
+			reload_requested = false;
+			reload_apply();
+		}
+		/* New devices of a reload are polled until ready. */
+		if (loop_run_once(reload_poll() ? 100 : -1, after_batch))
 			log_err("epoll_wait: %s", strerror(errno));
+	}
 
 	/* Drain: no new requests, finish the transfers in flight. */
 	log_info("stopping: draining %u transfer%s in flight",
 		 engine_inflight(), engine_inflight() == 1 ? "" : "s");
+	notify_stopping("draining %u transfer%s in flight", engine_inflight(),
+			engine_inflight() == 1 ? "" : "s");
 	glue_pause_sessions();
 	started = time(NULL);
 	while (engine_inflight() || clientmem_unfinished()) {
@@ -356,12 +429,10 @@ int main(int argc, char **argv)
 	glue_shutdown();
 	trace_shutdown();
 	loop_shutdown();
-	for (size_t i = 0; i < cfg.ndevices; i++)
-		backend_close_device(&devs[i]);
-	free(devs);
+	reload_shutdown();
 	config_free(&cfg);
-	free(o.tunables);
-	free(o.devices);
+	free(o.src.tunables);
+	free(o.src.devices);
 	pidfile_remove();
 	log_info("stopped");
 	return 0;

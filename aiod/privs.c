@@ -42,8 +42,8 @@
 #endif
 #endif
 
-/* What the event loop, libfuse, libaio, the memory workers, logging and
- * shutdown call while aiod serves (collected with strace -f over the host
+/* What the event loop, libfuse, libaio, the memory workers, logging, a
+ * reload and shutdown call while aiod serves (collected with strace -f over the host
  * suite, plus the detached path's).  No clone: the workers exist before,
  * and aiod starts no thread or process while it serves; no execve, mount
  * or open_by_handle_at. */
@@ -54,6 +54,9 @@ static const char *const allowed[] = {
 	"io_pgetevents", "io_cancel", "io_destroy", "eventfd2", "poll",
 	"ppoll", "splice", "lseek", "fstat", "newfstatat", "statx",
 	"fcntl", "ioctl", "close", "dup", "dup2", "dup3",
+	/* a reload (SIGHUP): owner and mode of CUSE nodes (glibc's chown()
+	 * and chmod() may use either call) */
+	"chown", "fchownat", "chmod", "fchmodat",
 	/* client memory and callers */
 	"process_vm_readv", "process_vm_writev", "open", "openat", "kcmp",
 	"pidfd_open", "getdents64",
@@ -64,8 +67,11 @@ static const char *const allowed[] = {
 	"rt_sigprocmask", "rt_sigreturn", "sched_yield", "nanosleep",
 	"clock_nanosleep", "clock_gettime", "gettimeofday", "time",
 	"getrandom", "prlimit64", "getrlimit",
-	/* syslog, stopping (unmount, pid file) */
-	"socket", "connect", "sendto", "umount2", "rmdir", "unlink",
+	/* syslog, the journal and sd_notify (sendmsg, get/setsockopt:
+	 * libsystemd), stopping (unmount, pid file) */
+	"socket", "connect", "sendto", "sendmsg", "getsockopt",
+	"setsockopt", "umount2", "rmdir",
+	"unlink",
 	"getuid", "geteuid", "getgid", "getegid",
 #ifdef AIOD_ASAN
 	/* the sanitizer runtime's report and its leak check at exit */
@@ -232,8 +238,13 @@ int privs_drop(bool fuse, bool seccomp, bool detached, char *err,
 {
 	struct sockaddr_un log_addr = { AF_UNIX, "/dev/log" };
 
+	/* FUSE: CAP_SYS_ADMIN to unmount.  CUSE: CAP_CHOWN and CAP_FOWNER
+	 * to give the nodes of devices a reload adds or changes their owner,
+	 * group and mode. */
 	keep = CAPBIT(CAP_SYS_PTRACE) | CAPBIT(CAP_DAC_OVERRIDE) |
-	       CAPBIT(CAP_IPC_LOCK) | (fuse ? CAPBIT(CAP_SYS_ADMIN) : 0);
+	       CAPBIT(CAP_IPC_LOCK) |
+	       (fuse ? CAPBIT(CAP_SYS_ADMIN)
+		     : CAPBIT(CAP_CHOWN) | CAPBIT(CAP_FOWNER));
 	if (drop_own())
 		return failmsg(err, errlen, "cannot drop capabilities: %s",
 			       strerror(errno));

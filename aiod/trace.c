@@ -36,12 +36,6 @@ _Atomic bool trace_on;
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tracer *tracers[TRACERS_MAX];
 static size_t ntracers;
-static const struct device *devices;
-
-void trace_init(const struct device *devs)
-{
-	devices = devs;
-}
 
 /* The one place tracing begins (the first tracer) and ends (the last).
  * Requests on libasync's direct path never reach aiod, so the direct
@@ -186,7 +180,7 @@ void trace_record(const struct device *dev, pid_t pid, uid_t uid,
 	rec->time_ns = realtime_ns();
 	rec->pid = (uint32_t)pid;
 	rec->uid = (uint32_t)uid;
-	rec->device = (uint16_t)(dev - devices);
+	rec->device = (uint16_t)admin_device_index(dev);
 	rec->repeat = 1;
 	pthread_mutex_lock(&trace_lock);
 	for (size_t i = 0; i < ntracers; i++) {

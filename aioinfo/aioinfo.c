@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/aiodfind.h"
+#include "common/cli.h"
 #include "common/jsonstr.h"
 #include "common/latency.h"
 
@@ -712,14 +713,6 @@ static int report(const struct aiod_conn *c, size_t n, const struct options *o)
 	return rc;
 }
 
-static int usage_error(const char *msg)
-{
-	if (msg)
-		fprintf(stderr, "aioinfo: %s\n", msg);
-	fputs(usage_text, stderr);
-	return 2;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -739,17 +732,18 @@ int main(int argc, char **argv)
 	size_t n = 0;
 	int c, rc;
 
+	cli_init(argv, "aioinfo");
 	while ((c = getopt_long(argc, argv, "i:c:ljphV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'i':
 			if (parse_number(optarg, &o.interval))
-				return usage_error("-i: seconds, more than 0 "
+				cli_usage_error("-i: seconds, more than 0 "
 						   "and at most 86400");
 			break;
 		case 'c':
 			if (parse_number(optarg, &count) ||
 			    count != (double)(long)count)
-				return usage_error("-c: a whole number of "
+				cli_usage_error("-c: a whole number of "
 						   "reports, at least 1");
 			o.count = (long)count;
 			break;
@@ -757,20 +751,19 @@ int main(int argc, char **argv)
 		case 'j': o.json = 1; break;
 		case 'p': o.prometheus = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': printf("aioinfo (scoaio) %s\n", SCOAIO_VERSION);
-			  return 0;
-		default: return usage_error(NULL);
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
 		}
 	if (argc - optind > 1)
-		return usage_error("at most one device");
+		cli_usage_error("at most one device");
 	if (o.json && o.prometheus)
-		return usage_error("--json and --prometheus exclude each other");
+		cli_usage_error("--json and --prometheus exclude each other");
 	if (o.prometheus && (o.interval > 0 || o.locks))
-		return usage_error("--prometheus takes neither -i nor -l");
+		cli_usage_error("--prometheus takes neither -i nor -l");
 	if (o.count && o.interval <= 0)
-		return usage_error("-c needs -i");
+		cli_usage_error("-c needs -i");
 	if (o.locks && o.interval > 0)
-		return usage_error("-l takes no -i");
+		cli_usage_error("-l takes no -i");
 	if (optind < argc) {
 		conns = malloc(sizeof(*conns));
 		if (!conns) {

@@ -6,6 +6,7 @@
  * becomes exactly the file.  aiod itself refuses callers other than root.
  */
 #include "memlock_conf.h"
+#include "common/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,8 @@ static const char usage_text[] =
 "  -f, --file FILE   the permissions file, aiomemlock.conf(5) format\n"
 "  -r, --replace     drop entries that FILE no longer lists (by default\n"
 "                    entries are only added or revised)\n"
-"  -h, --help        show this help\n";
+"  -h, --help        show this help\n"
+"  -V, --version     show the version\n";
 
 static void warn_line(const char *msg)
 {
@@ -41,6 +43,7 @@ int main(int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "replace", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = DEFAULT_FILE, *device = DEFAULT_DEVICE;
@@ -52,17 +55,17 @@ int main(int argc, char **argv)
 	FILE *f;
 	int c, fd, replace = 0;
 
-	while ((c = getopt_long(argc, argv, "f:rh", longopts, NULL)) != -1)
+	cli_init(argv, "aiolkinit");
+	while ((c = getopt_long(argc, argv, "f:rhV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'r': replace = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		default: fputs(usage_text, stderr); return 2;
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
 		}
-	if (argc - optind > 1) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
+	if (argc - optind > 1)
+		cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
 	if (optind < argc)
 		device = argv[optind];
 

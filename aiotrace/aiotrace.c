@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/aiodfind.h"
+#include "common/cli.h"
 #include "common/jsonstr.h"
 
 /* How long to wait when no aiod had anything to show. */
@@ -270,14 +271,6 @@ static int trace(struct traced *t, size_t n, int json)
 	return rc;
 }
 
-static int usage_error(const char *msg)
-{
-	if (msg)
-		fprintf(stderr, "aiotrace: %s\n", msg);
-	fputs(usage_text, stderr);
-	return 2;
-}
-
 /* Connections to the aiods of the devices named, each aiod once. */
 static int connect_named(char **named, int nnamed, struct aiod_conn **out,
 			 size_t *n)
@@ -335,6 +328,7 @@ int main(int argc, char **argv)
 	size_t n;
 	long pid;
 
+	cli_init(argv, "aiotrace");
 	while ((c = getopt_long(argc, argv, "p:jhV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'p':
@@ -342,14 +336,13 @@ int main(int argc, char **argv)
 			pid = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || pid <= 0 ||
 			    pid > INT32_MAX)
-				return usage_error("-p: a process id");
+				cli_usage_error("-p: a process id");
 			open_args.pid = (uint32_t)pid;
 			break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': printf("aiotrace (scoaio) %s\n", SCOAIO_VERSION);
-			  return 0;
-		default: return usage_error(NULL);
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
 		}
 	if (optind < argc) {
 		if (connect_named(argv + optind, argc - optind, &conns, &n))

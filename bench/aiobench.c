@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libaio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/cli.h"
 
 #define PAGE 4096
 
@@ -170,14 +172,36 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static const char usage_text[] =
+"Usage: aiobench [-w [-D]] [-n OPS] [-d DEPTH] [-r ROUNDS] -s BYTES\n"
+"                NATIVE-DEVICE AIOD-DEVICE\n"
+"Compare random 4 KiB transfers on NATIVE-DEVICE (native libaio) with\n"
+"the same on AIOD-DEVICE (aio(M) through aiod).\n"
+"\n"
+"  -s BYTES        the bytes of each device to use\n"
+"  -n OPS          transfers per round (default 50000)\n"
+"  -d DEPTH        transfers in flight, 1-15 (default 15)\n"
+"  -r ROUNDS       rounds, alternating the two (default 5)\n"
+"  -w              write instead of read\n"
+"  -D              with -w: native writes durable (RWF_DSYNC)\n"
+"  -h, --help      show this help\n"
+"  -V, --version   show the version\n";
+
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct opts o = { .ops = 50000, .depth = 15, .rounds = 5 };
 	double native[64], aio[64];
 	char *bufs;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:d:r:s:wDh")) != -1)
+	cli_init(argv, "aiobench");
+	while ((c = getopt_long(argc, argv, "n:d:r:s:wDhV", longopts,
+				NULL)) != -1)
 		switch (c) {
 		case 'n': o.ops = atol(optarg); break;
 		case 'd': o.depth = atoi(optarg); break;
@@ -185,17 +209,14 @@ int main(int argc, char **argv)
 		case 's': o.blocks = atol(optarg) / 512; break;
 		case 'w': o.write = 1; break;
 		case 'D': o.dsync = 1; break;
-		default:
-			fprintf(stderr, "usage: aiobench [-w [-D]] [-n OPS] [-d DEPTH] "
-				"[-r ROUNDS] -s BYTES NATIVE-DEVICE AIOD-DEVICE\n");
-			return c == 'h' ? 0 : 2;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': cli_version();
+		default: cli_usage_error(NULL);
 		}
 	if (argc - optind != 2 || o.blocks < 8 || o.depth < 1 ||
-	    o.depth > MAXSTATUS || o.rounds < 1 || o.rounds > 64) {
-		fprintf(stderr, "aiobench: need -s BYTES, two devices, depth "
-			"1-%d, rounds 1-64\n", MAXSTATUS);
-		return 2;
-	}
+	    o.depth > MAXSTATUS || o.rounds < 1 || o.rounds > 64)
+		cli_usage_error("need -s BYTES, two devices, depth 1-%d, "
+				"rounds 1-64", MAXSTATUS);
 	o.native_path = argv[optind];
 	o.aio_path = argv[optind + 1];
 	if (posix_memalign((void **)&bufs, PAGE, (size_t)o.depth * PAGE))

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/cli.h"
 
 #define PAGE	4096
 #define NSLOT	MAXSTATUS		/* transfers kept in flight */
@@ -120,16 +121,22 @@ int main(int argc, char **argv)
 	char *region;
 	int i;
 
+	cli_init(argv, "aiodemo");
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: aiodemo RAW-DEVICE [PAGES]\n"
+		printf("Usage: aiodemo RAW-DEVICE [PAGES]\n"
 		       "Writes PAGES 4 KiB pages (default 256) with aio(M) "
-		       "from page 16 on,\nreads them back and verifies them.\n");
+		       "from page 16 on,\nreads them back and verifies them.\n"
+		       "  -h, --help      show this help\n"
+		       "  -V, --version   show the version\n");
 		return 0;
 	}
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: aiodemo RAW-DEVICE [PAGES]\n");
-		return 2;
-	}
+	if (argc > 1 && (!strcmp(argv[1], "-V") ||
+			 !strcmp(argv[1], "--version")))
+		cli_version();
+	if (argc > 1 && argv[1][0] == '-')
+		cli_usage_error("unknown option '%s'", argv[1]);
+	if (argc < 2 || argc > 3)
+		cli_usage_error("expected RAW-DEVICE [PAGES]");
 	if (argc == 3)
 		npages = atol(argv[2]);
 	fd = open(argv[1], O_RDWR);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/cli.h"
 
 #define PAGE		4096
 #define HDR_OFFSET	8192L		/* the volume header: block 16 */
@@ -198,17 +199,23 @@ int main(int argc, char **argv)
 	int status;
 	pid_t pid;
 
-	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: scodb RAW-DEVICE [PAGES]\n");
-		return 2;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("usage: scodb RAW-DEVICE [PAGES]\n"
+	cli_init(argv, "scodb");
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: scodb RAW-DEVICE [PAGES]\n"
 		       "Lays out a small database on RAW-DEVICE (header at "
 		       "byte %ld, PAGES data pages,\ndefault 128) and checks "
-		       "every access path a SCO engine used.\n", HDR_OFFSET);
+		       "every access path a SCO engine used.\n"
+		       "  -h, --help      show this help\n"
+		       "  -V, --version   show the version\n", HDR_OFFSET);
 		return 0;
 	}
+	if (argc > 1 && (!strcmp(argv[1], "-V") ||
+			 !strcmp(argv[1], "--version")))
+		cli_version();
+	if (argc > 1 && argv[1][0] == '-')
+		cli_usage_error("unknown option '%s'", argv[1]);
+	if (argc != 2 && argc != 3)
+		cli_usage_error("expected RAW-DEVICE [PAGES]");
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, MAGIC, 8);
 	h.npages = argc == 3 ? atol(argv[2]) : 128;

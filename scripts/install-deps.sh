@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: MIT
 # install-deps.sh -- installs, on Debian 12, every package scoaio needs to
 # build, test and benchmark: the build tools and libraries, the i386 Check
-# library for the 32-bit conformance suite, qemu with Debian's kernel and
-# busybox for the CUSE VM test, and promtool (prometheus) and jq, which check
-# aioinfo's and aiotrace's output.  Installs only what is missing (a package
-# dpkg left half-configured or unpacked counts as missing) and prints nothing
-# when nothing is; run as root.  On the way it finishes the work of an
+# library for the 32-bit conformance suite, qemu with Debian's kernel,
+# busybox, nbdkit and nbd-client for the CUSE and NBD VM tests, and promtool
+# (prometheus) and jq, which check aioinfo's and aiotrace's output; with the
+# argument `package`, also the Debian packaging tools (debhelper, dpkg-dev,
+# lintian, fakeroot) that only the package stage needs.  Installs only what
+# is missing (a package dpkg left half-configured or unpacked counts as
+# missing) and prints nothing when nothing is; run as root.  On the way it finishes the work of an
 # interrupted dpkg (dpkg --configure -a), also once more if apt-get install
 # is itself interrupted, adds the i386 architecture and fetches the apt
 # lists.  Each failure is one line on stderr naming the package or the step,
@@ -14,13 +16,22 @@
 set -eu
 
 packages="make gcc clang pkg-config libaio-dev libfuse3-dev fuse3 check
-          libseccomp-dev libclang-rt-14-dev strace
+          libseccomp-dev libsystemd-dev libclang-rt-14-dev strace
           gcc-multilib libc6-dev-i386 util-linux
           qemu-system-x86 linux-image-amd64 busybox-static cpio
+          nbdkit nbd-client
           check:i386 libsubunit-dev:i386 fio prometheus jq"
 
 say() { echo "install-deps: $*"; }
 die() { echo "install-deps: $*" >&2; exit 1; }
+
+# Packages only one stage needs, by the group named as an argument.
+for group in "$@"; do
+	case $group in
+	package) packages="$packages debhelper dpkg-dev lintian fakeroot" ;;
+	*) die "unknown group '$group' (known: package)" ;;
+	esac
+done
 missing() {	# the packages of $packages not "ok installed", each after a space
 	for p in $packages; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -49,7 +60,7 @@ apt_install() {
 missing=$(missing)
 [ -n "$missing" ] || exit 0
 [ "$(id -u)" = 0 ] ||
-	die "missing packages:$missing; run as root: sh scripts/install-deps.sh"
+	die "missing packages:$missing; run as root: sh scripts/install-deps.sh${*:+ $*}"
 export DEBIAN_FRONTEND=noninteractive
 
 if interrupted; then repair; fi

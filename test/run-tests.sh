@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # run-tests.sh -- runs every scoaio test on this machine, as root:
-# install-deps.sh's logic against stub dpkg and apt commands; the Check
-# unit tests; the conformance suite through the real daemon on the FUSE front
-# end over a loop device (an O_DIRECT image file where loop devices are
+# install-deps.sh's logic against stub dpkg and apt commands; the SPDX
+# licence line of every tracked source file; the Check unit tests; the
+# conformance suite through the real daemon on the FUSE front end over a
+# loop device (an O_DIRECT image file where loop devices are
 # missing), as root and, with the lock table loaded by aiolkinit, as an
 # unprivileged user; libasync preloaded and linked, and the legacy database
 # example; aioinfo's figures after a known workload, its latency
@@ -18,7 +19,8 @@
 # and UBSan (SAN_B, default build-san, when it has one); random requests
 # from a live fuzzer against it; a short pass of the fuzz targets; then
 # the CUSE front end, 32-bit
-# clients and a slow device in a qemu VM.  aiod runs in the foreground
+# clients and real faults (dm-delay, dm-error, dm-flakey, killed clients
+# and daemons, NBD from nbdkit) in a qemu VM.  aiod runs in the foreground
 # (-f) in the background, its log in $work; a stage that fails shows that
 # log, and a sanitizer report in it fails the stage that stops aiod.  A
 # stage that cannot run here says `--- NAME: SKIPPED (why)` and is counted
@@ -150,6 +152,18 @@ shared_aiod() {
 	result "aiod starts" $?
 	aiod_shared=yes
 }
+threads_have() {	# PID LINE...: each line in every thread's status
+	_pid=$1
+	shift
+	_rc=0
+	for _t in /proc/"$_pid"/task/*; do
+		for _want in "$@"; do
+			grep -qx "$_want" "$_t/status" ||
+				{ echo "thread ${_t##*/}: not '$_want'"; _rc=1; }
+		done
+	done
+	return $_rc
+}
 as_user() { setpriv --reuid="$user" --regid=nogroup --clear-groups "$@"; }
 json_field() {	# FIELD: from aioinfo --json on standard input
 	sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"
@@ -164,6 +178,12 @@ stage_install_deps() {
 	stage "install-deps.sh against stub dpkg and apt"
 	sh test/install-deps/test-install-deps.sh
 	result "install-deps.sh" $?
+}
+
+stage_licence() {
+	stage "licence: the MIT SPDX line in every tracked source file"
+	sh test/licence/spdx-check.sh
+	result "every tracked source file says SPDX-License-Identifier: MIT" $?
 }
 
 stage_unit() {
@@ -271,15 +291,10 @@ stage_privileges() {
 	# on the FUSE front end, CAP_SYS_ADMIN; no_new_privs; a seccomp filter.
 	caps=0000000000284002
 	grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
-	rc=0
-	for t in /proc/"$aiod_pid"/task/*; do
-		for want in "CapEff:	$caps" "CapPrm:	$caps" "CapBnd:	$caps" \
-			    "CapAmb:	0000000000000000" "NoNewPrivs:	1" "Seccomp:	2"; do
-			grep -qx "$want" "$t/status" ||
-				{ echo "thread ${t##*/}: not '$want'"; rc=1; }
-		done
-	done
-	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapPrm = CapBnd = $caps" $rc
+	threads_have "$aiod_pid" "CapEff:	$caps" "CapPrm:	$caps" \
+		"CapBnd:	$caps" "CapAmb:	0000000000000000" "NoNewPrivs:	1" \
+		"Seccomp:	2"
+	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapPrm = CapBnd = $caps" $?
 }
 
 stage_mlock() {
@@ -410,10 +425,9 @@ stage_no_seccomp() {
 	# shellcheck disable=SC2086
 	start_aiod --no-seccomp $devices
 	result "aiod --no-seccomp starts" $?
-	grep -qx 'Seccomp:	0' "/proc/$aiod_pid/status" &&
-		grep -qx 'NoNewPrivs:	1' "/proc/$aiod_pid/status" &&
-		grep -qx 'CapEff:	0000000000284002' "/proc/$aiod_pid/status"
-	result "no seccomp filter, the same capabilities and no_new_privs" $?
+	threads_have "$aiod_pid" "Seccomp:	0" "NoNewPrivs:	1" \
+		"CapEff:	0000000000284002" "CapBnd:	0000000000284002"
+	result "every thread: no seccomp filter, the same capabilities and no_new_privs" $?
 	stop_aiod
 	result "aiod stops on SIGTERM and unmounts" $?
 }
@@ -619,9 +633,9 @@ stage_fuzz() {
 }
 
 stage_vm() {
-	stage "CUSE front end, 32-bit clients and a slow device in a qemu VM"
+	stage "CUSE front end, 32-bit clients and real faults in a qemu VM"
 	if [ -d "$B/static" ]; then
-		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 600
+		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 900
 		rc=$?
 		if [ $rc -eq 77 ]; then skip "VM stage" "qemu cannot run here"
 		else result "VM stage" $rc; fi
@@ -903,13 +917,69 @@ stage_aiotrace() {
 	result "aiotrace --version and --help" $?
 	stop_aiod
 	result "aiod stops on SIGTERM and unmounts" $?
+stage_cli() {
+	stage "command lines: --help, --version, usage errors"
+	sh test/service/check-cli.sh "$B/aiod" "$B/aiolkinit" "$B/aioinfo" \
+		"$B/aiotrace" "$B/aioconform" "$B/aiodemo" "$B/scodb" "$B/aiobench"
+	result "every program's --help, -V, --version and usage errors" $?
+}
+
+stage_config() {
+	stage "configuration: aiod -t, --dump-config, the lock table at start"
+	sh test/service/check-config.sh "$B"
+	result "aiod -t on good and bad files, --dump-config, lock table loaded" $?
+}
+
+stage_logging() {
+	stage "logging: --log targets, -v and -q, no syslog, no journald"
+	sh test/service/check-log.sh "$B"
+	result "timestamps, levels, --log=FILE, the fallback to standard error" $?
+}
+
+stage_reload() {
+	stage "SIGHUP reloads while a client does I/O (FUSE front end)"
+	sh test/service/check-reload.sh "$B"
+	result "add, refuse a bad configuration, retire an open device, new mode" $?
+}
+
+stage_systemd() {
+	stage "systemd: systemd-analyze verify aiod.service, sd_notify"
+	sh test/service/check-systemd.sh "$B"
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skip "systemd-analyze verify" "no systemd-analyze"
+	else
+		result "aiod.service verifies; READY, RELOADING, STOPPING in order" $rc
+	fi
+}
+
+stage_install() {
+	stage "make install and make uninstall into a DESTDIR"
+	sh test/service/check-install.sh "$B"
+	result "install, list, uninstall: nothing left but an edited aiod.conf" $?
+}
+
+stage_package() {
+	stage "Debian package: dpkg-buildpackage, lintian, dpkg -i, aiod and aioconform, purge"
+	if ! sh scripts/install-deps.sh package; then
+		result "the packaging tools (install-deps.sh package)" 1
+		return
+	fi
+	sh test/service/check-package.sh
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skip "the Debian package" "scoaio is installed on this machine"
+	else
+		result "built, lintian clean, installed, served, conformant, purged" $rc
+	fi
 }
 
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
-all_stages=$(echo install_deps unit aioinfo observe prometheus aiotrace \
-	conform libasync libasync_only privileges mlock device_error data_safety no_seccomp hygiene \
-	san_conform livefuzz attack fuzz vm)
+all_stages=$(echo install_deps licence unit aioinfo observe prometheus \
+	aiotrace conform libasync libasync_only privileges mlock device_error \
+	data_safety no_seccomp hygiene san_conform livefuzz attack fuzz cli \
+	config logging reload systemd install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0

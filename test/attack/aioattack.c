@@ -16,6 +16,7 @@
  * depends on the order in which aiod sees events, the test freezes aiod
  * with SIGSTOP to set up the order a busy aiod would see.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -34,7 +35,9 @@
 #include <sys/async.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -1124,29 +1127,51 @@ static int find_relro(struct dl_phdr_info *info, size_t size, void *out)
 	return 1;	/* the program comes first; look no further */
 }
 
-/* An AU_READ (or AIOC_PREAD) into the read-only page must fail with
- * EFAULT and leave it alone; the disk at block holds other bytes. */
+enum ro_read { RO_AU_READ, RO_AIOC_PREAD, RO_PLAIN_READ };
+
+/* A read into the read-only page must fail with EFAULT at the call
+ * (DKIOCASTRT itself, not in iostatus; read() with the open file's
+ * position unmoved) and leave the page alone; the disk at block holds
+ * other bytes. */
 static void read_into_readonly(int fd, const char *what, char *page,
-			       long block, bool pio)
+			       long block, enum ro_read how)
 {
+	static const char *const name[] = { "AU_READ", "AIOC_PREAD",
+					     "read()" };
 	char before[BLOCK];
 	IOSTAT st = { 0 };
+	off_t pos = -1;
 	int err;
 
 	memcpy(before, page, BLOCK);
-	if (pio) {
+	if (how == RO_AIOC_PREAD) {
 		struct aio_pio rq = { (uintptr_t)page, BLOCK,
 				      (int64_t)block * BLOCK };
 
 		err = ioctl(fd, AIOC_PREAD, &rq) < 0 ? errno : 0;
-	} else {
-		err = astrt(fd, AU_READ, block, page, BLOCK);
-		if (!err && (err = await_status(fd, STATUS_WAIT_MS, &st)) == 0)
-			err = st.iostatus;
+	} else if (how == RO_PLAIN_READ) {
+		pos = lseek(fd, (off_t)block * BLOCK, SEEK_SET);
+		err = read(fd, page, BLOCK) < 0 ? errno : 0;
+		if (pos >= 0 && lseek(fd, 0, SEEK_CUR) != pos)
+			fail("read() into %s moved the file position", what);
+	} else if ((err = astrt(fd, AU_READ, block, page, BLOCK)) == 0) {
+		err = await_status(fd, STATUS_WAIT_MS, &st);
+		fail("AU_READ into %s: DKIOCASTRT accepted it, then %s %s; "
+		     "not EFAULT at the call", what, err ? "DKIOCASTAT" :
+		     "iostatus", strerror(err ? err : st.iostatus));
+		err = EFAULT;
+	} else if (err == EFAULT) {
+		ASYNCSTATUS later;
+
+		usleep(20000);
+		if (ioctl(fd, DKIOCASTAT, &later) || later.acount != 0)
+			fail("AU_READ into %s refused, yet DKIOCASTAT then "
+			     "reports %ld statuses (%s)", what,
+			     later.acount, strerror(errno));
 	}
 	if (err != EFAULT)
-		fail("%s into %s: %s, not EFAULT", pio ? "AIOC_PREAD" :
-		     "AU_READ", what, err ? strerror(err) : "succeeded");
+		fail("%s into %s: %s, not EFAULT", name[how], what,
+		     err ? strerror(err) : "succeeded");
 	if (memcmp(before, page, BLOCK))
 		fail("%s changed", what);
 }
@@ -1179,11 +1204,16 @@ static void protections_run(void *arg)
 	}
 	memset(ro, 0x5A, 2 * PAGE);
 	mprotect(ro, 2 * PAGE, PROT_READ);
-	read_into_readonly(fd, "a PROT_READ page", ro, 0, false);
+	read_into_readonly(fd, "a PROT_READ page", ro, 0, RO_AU_READ);
 	read_into_readonly(fd, "the program's text", (char *)attack_text_page,
-			   8, false);
-	read_into_readonly(fd, "a RELRO page", (char *)relro, 24, false);
-	read_into_readonly(fd, "a PROT_READ page", ro + PAGE, 16, true);
+			   8, RO_AU_READ);
+	read_into_readonly(fd, "a RELRO page", (char *)relro, 24, RO_AU_READ);
+	read_into_readonly(fd, "a PROT_READ page", ro + PAGE, 16,
+			   RO_AIOC_PREAD);
+	read_into_readonly(fd, "a PROT_READ page", ro + PAGE, 16,
+			   RO_PLAIN_READ);
+	read_into_readonly(fd, "the program's text", (char *)attack_text_page,
+			   8, RO_PLAIN_READ);
 
 	memset(none, 0x6B, PAGE);
 	mprotect(none, PAGE, PROT_NONE);
@@ -1365,6 +1395,364 @@ static void test_fair_share_processes(void)
 		kill_and_reap(pids[i]);
 }
 
+/* ---- unprivileged_flood_bounded ------------------------------------------ */
+
+/* nobody floods aiod at once with open files (FLOOD_FDS opens of rshared
+ * held, or as many as its RLIMIT_NOFILE allows, each asked for a status
+ * and as many as the limits allow given a read), with requests (
+ * FLOOD_REQUESTERS processes each keeping as many reads in flight as aiod
+ * grants) and with processes (a fork storm: each child opens rshared,
+ * starts a read and exits or closes with it in flight).  Meanwhile root
+ * makes ROOT_READS reads of rroot one after another.  aiod's own costs
+ * per client are bounded by its tunables (NAIOPROC callers of two
+ * descriptors each, a pidfd and /proc/PID/mem; NAIOREQ request slots, a
+ * read holding its own /proc/TID/mem while in flight; bounce buffers
+ * from a fixed pool; a small record per open file), so its resident size
+ * grows by less than FLOOD_RSS_GROWTH_MAX_KB (well under a MiB is
+ * expected: the bound leaves room for the allocator; an AddressSanitizer
+ * build keeps freed memory in its quarantine, up to ASAN_QUARANTINE_KB by
+ * default, which is added to the bound), its descriptors never exceed
+ * the baseline by more
+ * than 2 x NAIOPROC + NAIOREQ + FLOOD_FDS_SLACK, and come back to within
+ * FLOOD_FDS_SLACK of the baseline once the flood ends.  Every root read must complete, and
+ * the 99th percentile of their round trips stay below ROOT_P99_MAX_US:
+ * root keeps an eighth of the request slots, so a root read waits only
+ * for the loop's turn and the device (under a millisecond here); one
+ * second, on this shared two-CPU machine, catches starvation or a stall,
+ * not slowness. */
+#define FLOOD_FDS		2000
+#define FLOOD_FD_READS		32	/* reads across those open files */
+#define FLOOD_REQUESTERS	8
+#define FLOOD_STORM_CHILDREN	8	/* alive at once */
+#define ROOT_READS		200
+#define ROOT_P99_MAX_US		1000000
+#define FLOOD_RSS_GROWTH_MAX_KB	(64 * 1024)
+#define FLOOD_FDS_SLACK		4
+#define FLOOD_SETTLE_MS		10000
+#define ASAN_QUARANTINE_KB	(256 * 1024)	/* quarantine_size_mb */
+
+struct flood_state {
+	volatile bool stop;
+	volatile int fds_open;		/* by the descriptor flooder */
+	volatile bool fds_ready;
+	volatile int fd_reads;		/* reads it started across them */
+	volatile long requests;		/* completed, by the requesters */
+	volatile long forks;		/* children of the storm */
+	volatile int unexpected;	/* an errno no limit explains */
+	volatile const char *unexpected_what;
+	int64_t root_us[ROOT_READS];
+	volatile int root_done;
+	volatile int root_err;
+};
+
+static void flood_unexpected(struct flood_state *s, const char *what,
+			     int err)
+{
+	s->unexpected_what = what;
+	s->unexpected = err;
+}
+
+static void fd_flooder(void *arg)
+{
+	struct flood_state *s = arg;
+	struct rlimit rl;
+	static int fds[FLOOD_FDS];
+	void *buf = page_alloc(1);
+	int n = 0, want = FLOOD_FDS;
+
+	/* As root, before the uid change: the most descriptors allowed. */
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		flood_unexpected(s, "getrlimit", errno);
+		return;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) && getrlimit(RLIMIT_NOFILE, &rl)) {
+		flood_unexpected(s, "getrlimit", errno);
+		return;
+	}
+	if (rl.rlim_cur < (rlim_t)FLOOD_FDS + 16)
+		want = (int)rl.rlim_cur - 16;
+	become_attacker();
+	while (n < want && !s->stop) {
+		ASYNCSTATUS st;
+		int fd = open_part("rshared");
+
+		if (fd < 0) {
+			if (errno != EMFILE && errno != ENFILE)
+				flood_unexpected(s, "open", errno);
+			break;
+		}
+		fds[n++] = fd;
+		if (ioctl(fd, DKIOCASTAT, &st))
+			flood_unexpected(s, "DKIOCASTAT", errno);
+		s->fds_open = n;
+	}
+	/* A read on each open file while aiod grants them. */
+	for (int i = 0; buf && i < n && i < FLOOD_FD_READS && !s->stop; i++) {
+		int err = astrt(fds[i], AU_READ, i % 64 * 8, buf, PAGE);
+
+		if (err == EAGAIN)
+			break;
+		if (err) {
+			flood_unexpected(s, "DKIOCASTRT", err);
+			break;
+		}
+		s->fd_reads++;
+	}
+	s->fds_ready = true;
+	while (!s->stop)
+		usleep(10000);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Keep as many reads in flight as aiod grants; collect; again. */
+static void flood_requester(void *arg)
+{
+	struct flood_state *s = arg;
+	void *buf = page_alloc(1);
+	int fd;
+	long next = getpid();
+
+	become_attacker();
+	fd = open_part("rshared");
+	if (fd < 0 || !buf) {
+		flood_unexpected(s, "requester setup", errno);
+		return;
+	}
+	while (!s->stop) {
+		ASYNCSTATUS st;
+		int err;
+
+		do
+			err = astrt(fd, AU_READ, next++ % 4096 * 8, buf, PAGE);
+		while (err == 0);
+		if (err != EAGAIN) {
+			flood_unexpected(s, "requester DKIOCASTRT", err);
+			return;
+		}
+		if (ioctl(fd, DKIOCASTAT, &st)) {
+			flood_unexpected(s, "requester DKIOCASTAT", errno);
+			return;
+		}
+		__atomic_fetch_add(&s->requests, st.acount, __ATOMIC_RELAXED);
+		if (st.acount == 0)
+			usleep(500);
+	}
+}
+
+/* One storm child: a read in flight, then exit or close and exit. */
+static void storm_child(struct flood_state *s, long n)
+{
+	void *buf = page_alloc(1);
+	int fd = open_part("rshared");
+	int err = fd < 0 || !buf ? errno : astrt(fd, AU_READ, n % 64 * 8, buf,
+						 PAGE);
+
+	if (err && err != EAGAIN)	/* EAGAIN: NAIOPROC or slots taken */
+		flood_unexpected(s, "storm child", err);
+	if (n % 2 && fd >= 0)
+		close(fd);		/* waits for the read */
+	_exit(0);
+}
+
+static void fork_storm(void *arg)
+{
+	struct flood_state *s = arg;
+	int alive = 0, status;
+
+	become_attacker();
+	while (!s->stop) {
+		pid_t pid;
+
+		while (alive >= FLOOD_STORM_CHILDREN)
+			if (waitpid(-1, &status, 0) > 0)
+				alive--;
+			else if (errno != EINTR)
+				alive = 0;	/* none left to wait for */
+		pid = fork();
+		if (pid == 0)
+			storm_child(s, s->forks);
+		if (pid < 0) {
+			if (errno != EAGAIN)
+				flood_unexpected(s, "fork", errno);
+			usleep(1000);
+			continue;
+		}
+		alive++;
+		s->forks++;
+	}
+	while (alive > 0 && waitpid(-1, &status, 0) > 0)
+		alive--;
+}
+
+static void root_reader(void *arg)
+{
+	struct flood_state *s = arg;
+	void *buf = page_alloc(1);
+	int fd = open_part("rroot");
+
+	if (fd < 0 || !buf) {
+		s->root_err = errno;
+		return;
+	}
+	for (int i = 0; i < ROOT_READS; i++) {
+		int64_t t0 = now_us();
+		int err = transfer(fd, AU_READ, i % 64 * 8, buf, PAGE);
+
+		s->root_us[i] = now_us() - t0;
+		if (err) {
+			s->root_err = err;
+			return;
+		}
+		s->root_done = i + 1;
+		usleep(5000);
+	}
+}
+
+/* aiod's VmRSS in KiB and its descriptor count, or false. */
+static bool aiod_costs(pid_t pid, long *rss_kb, int *nfds)
+{
+	char path[64], line[256];
+	FILE *f;
+	DIR *d;
+	struct dirent *e;
+
+	*rss_kb = -1;
+	*nfds = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", rss_kb) == 1)
+			break;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (!(d = opendir(path)))
+		return false;
+	while ((e = readdir(d)))
+		*nfds += e->d_name[0] != '.';
+	closedir(d);
+	return *rss_kb >= 0;
+}
+
+/* Is pid's program built with AddressSanitizer (libasan mapped)? */
+static bool runs_asan(pid_t pid)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/libasan.") != NULL;
+	fclose(f);
+	return found;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void test_unprivileged_flood_bounded(void)
+{
+	struct flood_state *s = shared_alloc(sizeof(*s));
+	pid_t aiod = aiod_pid(), fdf, storm, root, req[FLOOD_REQUESTERS];
+	long rss0, rss, rss_peak = 0;
+	int fds0, nfds, fds_peak = 0, status;
+	struct aio_info info;
+	int64_t end, p99;
+	long rss_max_kb = FLOOD_RSS_GROWTH_MAX_KB;
+
+	if (aiod <= 0 || !aiod_info(&info) || !aiod_costs(aiod, &rss0, &fds0)) {
+		fail("aiod's pid, figures or /proc entries: %s",
+		     strerror(errno));
+		return;
+	}
+	end = now_us() + 30000000;
+	fdf = spawn(fd_flooder, s);
+	while (!s->fds_ready && now_us() < end)
+		usleep(10000);
+	for (int i = 0; i < FLOOD_REQUESTERS; i++)
+		req[i] = spawn(flood_requester, s);
+	storm = spawn(fork_storm, s);
+	while ((s->requests == 0 || s->forks < FLOOD_STORM_CHILDREN) &&
+	       !s->unexpected && now_us() < end)
+		usleep(10000);
+	root = spawn(root_reader, s);
+	/* Sample aiod's costs until root is done. */
+	while (root > 0 && waitpid(root, &status, WNOHANG) == 0) {
+		if (aiod_costs(aiod, &rss, &nfds)) {
+			rss_peak = rss > rss_peak ? rss : rss_peak;
+			fds_peak = nfds > fds_peak ? nfds : fds_peak;
+		}
+		if (now_us() > end) {
+			kill_and_reap(root);
+			break;
+		}
+		usleep(20000);
+	}
+	s->stop = true;
+	if (!wait_for(fdf, 10000, &status))
+		kill_and_reap(fdf);
+	for (int i = 0; i < FLOOD_REQUESTERS; i++)
+		if (!wait_for(req[i], 10000, &status))
+			kill_and_reap(req[i]);
+	if (!wait_for(storm, 10000, &status))
+		kill_and_reap(storm);
+	/* The flood is over: the descriptors come back. */
+	end = now_us() + FLOOD_SETTLE_MS * 1000;
+	while (aiod_costs(aiod, &rss, &nfds) &&
+	       nfds > fds0 + FLOOD_FDS_SLACK && now_us() < end)
+		usleep(50000);
+	note("nobody held %d open files with %d reads, completed %ld "
+	     "requests from %d processes, forked %ld; aiod %ld KiB and %d "
+	     "descriptors before, at most %ld KiB and %d during, %ld KiB and "
+	     "%d after", s->fds_open, s->fd_reads, s->requests,
+	     FLOOD_REQUESTERS, s->forks, rss0, fds0, rss_peak, fds_peak, rss,
+	     nfds);
+	if (s->unexpected)
+		fail("nobody's %s: %s", s->unexpected_what,
+		     strerror(s->unexpected));
+	if (s->root_err || s->root_done < ROOT_READS)
+		fail("root's read %d of %d failed: %s", s->root_done + 1,
+		     ROOT_READS, s->root_err ? strerror(s->root_err)
+					     : "no answer within 30 s");
+	else {
+		qsort(s->root_us, ROOT_READS, sizeof(s->root_us[0]), cmp_i64);
+		p99 = s->root_us[ROOT_READS * 99 / 100 - 1];
+		note("root's %d reads: median %.1f ms, p99 %.1f ms, worst "
+		     "%.1f ms", ROOT_READS, s->root_us[ROOT_READS / 2] / 1e3,
+		     p99 / 1e3, s->root_us[ROOT_READS - 1] / 1e3);
+		if (p99 >= ROOT_P99_MAX_US)
+			fail("root's p99 round trip %.3f s, not under %.3f s",
+			     p99 / 1e6, ROOT_P99_MAX_US / 1e6);
+	}
+	if (s->fds_open < FLOOD_FDS / 2 || s->requests == 0 || s->forks == 0)
+		fail("the flood did not happen as planned");
+	if (runs_asan(aiod)) {
+		rss_max_kb += ASAN_QUARANTINE_KB;
+		note("aiod runs AddressSanitizer: growth bound %ld KiB",
+		     rss_max_kb);
+	}
+	if (rss_peak - rss0 >= rss_max_kb)
+		fail("aiod's resident size grew by %ld KiB, not under %ld KiB",
+		     rss_peak - rss0, rss_max_kb);
+	if (fds_peak > fds0 + 2 * (int)info.naioproc + (int)info.naioreq +
+		       FLOOD_FDS_SLACK)
+		fail("aiod held %d descriptors, more than %d + 2 x NAIOPROC %u "
+		     "+ NAIOREQ %u + %d", fds_peak, fds0, info.naioproc,
+		     info.naioreq, FLOOD_FDS_SLACK);
+	if (nfds > fds0 + FLOOD_FDS_SLACK || nfds < fds0 - FLOOD_FDS_SLACK)
+		fail("aiod holds %d descriptors after the flood, not %d +- %d",
+		     nfds, fds0, FLOOD_FDS_SLACK);
+}
+
 /* ---- log_flood_limited ------------------------------------------------- */
 
 struct flood {
@@ -1518,6 +1906,238 @@ static void test_access_rules_hold(void)
 	}
 }
 
+/* ---- scm_rights_other_user -------------------------------------------- */
+
+/* The victim (A) opens rvictim, which only it may open, and passes the
+ * descriptor over a unix socket to nobody (B).  The open file is the
+ * capability: the kernel checked A's permission at the open, and B may
+ * use the descriptor as A could.  aiod names each requester by the
+ * kernel's context of the call, so B's requests move data between the
+ * partition and B's memory only, and A's read lands in A's memory only,
+ * even when both use the same addresses.  Statuses belong to the open
+ * file, shared as after fork(): B may collect the status of A's read
+ * (A's own iomaddr and ioref, no data), and A then finds none. */
+#define SCM_BLOCK_A	64	/* A writes it; B reads it */
+#define SCM_BLOCK_B	72	/* B writes it; A reads it */
+#define SCM_SEED_A	21
+#define SCM_SEED_B	22
+
+struct scm_run {
+	int sock[2];		/* [0] A's end, [1] B's end */
+	int setup_err;
+	const char *setup_what;
+};
+
+static void scm_setup_failed(struct scm_run *r, const char *what)
+{
+	r->setup_what = what;
+	r->setup_err = errno ? errno : EIO;
+}
+
+/* One byte, with fd as SCM_RIGHTS when fd >= 0. */
+static bool scm_send(int sock, char byte, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
+}
+
+/* Wait up to 10 s for byte want; the descriptor it carries into *fd. */
+static bool scm_recv(int sock, char want, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct pollfd pfd = { sock, POLLIN, 0 };
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+
+	if (poll(&pfd, 1, 10000) != 1 ||
+	    recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1 || byte != want)
+		return false;
+	c = CMSG_FIRSTHDR(&msg);
+	if (fd && c && c->cmsg_level == SOL_SOCKET &&
+	    c->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return !fd || *fd >= 0;
+}
+
+static bool page_is_pattern(const unsigned char *p, unsigned seed)
+{
+	for (unsigned i = 0; i < PAGE; i++)
+		if (p[i] != victim_pattern(seed, i))
+			return false;
+	return true;
+}
+
+/* A: the victim, the descriptor's owner. */
+static void scm_owner_run(void *arg)
+{
+	struct scm_run *r = arg;
+	int sock = r->sock[0], fd;
+	char *area;
+	ASYNCSTATUS st;
+	int64_t end;
+	int err;
+
+	close(r->sock[1]);
+	become(cfg.victim_uid, cfg.victim_gid);
+	area = map_victim_area();
+	fd = open_part("rvictim");
+	if (!area || fd < 0) {
+		scm_setup_failed(r, area ? "the victim opening rvictim"
+					 : "mapping the victim's area");
+		return;
+	}
+	for (unsigned i = 0; i < PAGE; i++)
+		area[i] = (char)victim_pattern(SCM_SEED_A, i);
+	if ((err = transfer(fd, AU_WRITE, SCM_BLOCK_A, area, PAGE))) {
+		fail("the victim's own AU_WRITE: %s", strerror(err));
+		return;
+	}
+	if (!scm_send(sock, 'f', fd) || !scm_recv(sock, 'r', NULL)) {
+		fail("nobody did not use the passed descriptor");
+		return;
+	}
+	/* A read of B's block into A's page 1, left for anyone to collect. */
+	if ((err = astrt(fd, AU_READ, SCM_BLOCK_B, area + PAGE, PAGE))) {
+		fail("the victim's AU_READ: %s", strerror(err));
+		return;
+	}
+	if (!scm_send(sock, 's', -1) || !scm_recv(sock, 'c', NULL)) {
+		fail("nobody did not collect the victim's status");
+		return;
+	}
+	end = now_us() + STATUS_WAIT_MS * 1000;
+	while (!page_is_pattern((unsigned char *)area + PAGE, SCM_SEED_B) &&
+	       now_us() < end)
+		usleep(1000);
+	if (!page_is_pattern((unsigned char *)area + PAGE, SCM_SEED_B))
+		fail("the victim's read did not land in the victim's memory");
+	for (unsigned i = 0; i < PAGE; i++)
+		if ((unsigned char)area[2 * PAGE + i] != sentinel(2)) {
+			fail("nobody's read changed the victim's page 2 (byte "
+			     "%u is 0x%02x)", i, (unsigned char)area[2 * PAGE + i]);
+			break;
+		}
+	if (ioctl(fd, DKIOCASTAT, &st))
+		fail("the victim's DKIOCASTAT: %s", strerror(errno));
+	else if (st.acount != 0)
+		fail("the victim collected %ld statuses nobody had collected",
+		     st.acount);
+	if (!scm_send(sock, 'd', -1))
+		fail("telling nobody the victim is done: %s", strerror(errno));
+}
+
+/* B: nobody, with only the passed descriptor. */
+static void scm_receiver_run(void *arg)
+{
+	struct scm_run *r = arg;
+	int sock = r->sock[1], fd = -1, err;
+	char *area;
+	IOSTAT st;
+	long off;
+
+	close(r->sock[0]);
+	become_attacker();
+	area = map_victim_area();	/* the victim's addresses, sentinels */
+	if (!area) {
+		scm_setup_failed(r, "nobody mapping the victim's addresses");
+		return;
+	}
+	if (open_part("rvictim") >= 0 || errno != EACCES)
+		fail("nobody opening rvictim itself: %s, not EACCES",
+		     errno ? strerror(errno) : "opened");
+	if (!scm_recv(sock, 'f', &fd)) {
+		fail("no descriptor from the victim");
+		return;
+	}
+	/* B's read, into B's page 2: the victim's page 2 has the same
+	 * address and must stay as it is. */
+	if ((err = transfer(fd, AU_READ, SCM_BLOCK_A, area + 2 * PAGE, PAGE)))
+		fail("nobody's AU_READ through the passed descriptor: %s",
+		     strerror(err));
+	else if (!page_is_pattern((unsigned char *)area + 2 * PAGE,
+				  SCM_SEED_A))
+		fail("nobody's read did not land in nobody's memory");
+	memset(area + 2 * PAGE, sentinel(2), PAGE);
+	for (unsigned i = 0; i < PAGE; i++)
+		area[i] = (char)victim_pattern(SCM_SEED_B, i);
+	if ((err = transfer(fd, AU_WRITE, SCM_BLOCK_B, area, PAGE)))
+		fail("nobody's AU_WRITE through the passed descriptor: %s",
+		     strerror(err));
+	memset(area, sentinel(0), PAGE);
+	if (!scm_send(sock, 'r', -1) || !scm_recv(sock, 's', NULL)) {
+		fail("the victim did not start its read");
+		return;
+	}
+	/* The victim's read, collected by nobody. */
+	if ((err = await_status(fd, STATUS_WAIT_MS, &st)))
+		fail("nobody collecting the victim's status: %s",
+		     strerror(err));
+	else if (st.iomaddr != (char *)VICTIM_AREA_ADDR + PAGE ||
+		 st.ioref != st.iomaddr || st.iostatus || st.iobsize != PAGE)
+		fail("the status nobody collected: iomaddr %p ioref %p "
+		     "iostatus %d iobsize %d, not the victim's read",
+		     (void *)st.iomaddr, (void *)st.ioref, st.iostatus,
+		     st.iobsize);
+	if (!scm_send(sock, 'c', -1) || !scm_recv(sock, 'd', NULL))
+		fail("the victim did not finish");
+	if ((off = sentinel_broken(area)) >= 0)
+		fail("nobody's memory changed: page %ld byte %ld is 0x%02x",
+		     off / PAGE, off % PAGE, (unsigned char)area[off]);
+}
+
+static void test_scm_rights_other_user(void)
+{
+	struct scm_run *r = shared_alloc(sizeof(*r));
+	pid_t owner, receiver;
+	int status;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sock)) {
+		fail("socketpair: %s", strerror(errno));
+		return;
+	}
+	owner = spawn(scm_owner_run, r);
+	receiver = spawn(scm_receiver_run, r);
+	close(r->sock[0]);
+	close(r->sock[1]);
+	if (owner > 0 && !wait_for(owner, 20000, &status))
+		fail("the victim did not finish within 20 s");
+	if (receiver > 0 && !wait_for(receiver, 5000, &status))
+		fail("nobody did not finish");
+	kill_and_reap(owner);
+	kill_and_reap(receiver);
+	if (r->setup_err) {
+		fail("setup: %s: %s", r->setup_what, strerror(r->setup_err));
+		return;
+	}
+	check_victim_disk(SCM_BLOCK_B, SCM_SEED_B);
+	check_victim_disk(SCM_BLOCK_A, SCM_SEED_A);
+}
+
 /* ---- the harness ------------------------------------------------------- */
 
 enum need {
@@ -1545,14 +2165,22 @@ static const struct test {
 	  NEED_VICTIM | NEED_PIDFILE, 90,
 	  "nobody's requester exits, its pid goes to a victim process while "
 	  "its mm lives on in a sibling: the victim's data stays its own" },
+	{ "scm_rights_other_user", test_scm_rights_other_user, NEED_VICTIM,
+	  30, "the victim passes its rvictim descriptor to nobody with "
+	  "SCM_RIGHTS: each one's data lands only in its own memory; statuses "
+	  "go to whoever collects them" },
 	{ "protections_respected", test_protections_respected, 0, 30,
-	  "AU_READ/AIOC_PREAD into read-only pages and AU_WRITE from a "
-	  "PROT_NONE page fail with EFAULT" },
+	  "AU_READ/AIOC_PREAD/read() into read-only pages and AU_WRITE from "
+	  "a PROT_NONE page fail with EFAULT at the call" },
 	{ "fair_share_requests", test_fair_share_requests, 0, 40,
 	  "five nobody processes take all the request slots they can: root "
 	  "is still served" },
 	{ "fair_share_processes", test_fair_share_processes, 0, 60,
 	  "NAIOPROC+8 idle nobody processes register: root is still served" },
+	{ "unprivileged_flood_bounded", test_unprivileged_flood_bounded,
+	  NEED_PIDFILE, 90, "nobody floods aiod with 2000 open files, requests "
+	  "at its limits and a fork storm: aiod's memory and descriptors stay "
+	  "bounded, root's 200 reads all complete, p99 under 1 s" },
 	{ "mlock_probe_cheap", test_mlock_probe_cheap, 0, 60,
 	  "DKIOCMLOCKs of 4 GiB by nobody are quick and do not delay root" },
 	{ "log_flood_limited", test_log_flood_limited, NEED_LOG, 30,

@@ -49,6 +49,12 @@ struct conf {
 	bool readonly;			/* -r: DEVICE is served read-only */
 	long bad_first, bad_count;	/* -R: these blocks fail, count 0 =
 					   none */
+	long wfault_first, wfault_count;	/* -W: writes to these blocks
+						   fail, reads work; count 0 =
+						   none */
+	bool all_fail;			/* -F: every transfer fails */
+	pid_t aiod_pid;			/* -A: the daemon, which tests may
+					   stop; 0 = unknown */
 };
 
 extern struct conf conf;
@@ -75,6 +81,9 @@ enum need {
 	NEED_DELAY = 1u << 14,		/* -D */
 	NEED_READONLY = 1u << 15,	/* -r */
 	NEED_BAD_RANGE = 1u << 16,	/* -R */
+	NEED_WRITE_FAULTS = 1u << 17,	/* -W */
+	NEED_AIOD_PID = 1u << 18,	/* -A: the test stops the daemon */
+	NEED_ALL_FAIL = 1u << 19,	/* -F */
 };
 
 struct ctest {

@@ -9,6 +9,7 @@
  * The tests themselves live in the t_*.c files, one file per concern.
  */
 #include "conform.h"
+#include "common/cli.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,7 +29,7 @@ static const struct cgroup *const groups[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: aioconform [options] DEVICE [SLICE_DEVICE]\n"
+"Usage: aioconform [options] DEVICE [SLICE_DEVICE]\n"
 "\n"
 "Checks that DEVICE (and SLICE_DEVICE, another slice of the same disk)\n"
 "behaves as aio(M) says: DKIOCMLOCK, DKIOCASTRT and DKIOCASTAT.  Writes to\n"
@@ -50,6 +51,13 @@ static void usage(FILE *f)
 "  -r               DEVICE is served read-only (ro): writes get EROFS;\n"
 "                   only the read-only tests use it\n"
 "  -R FIRST:COUNT   blocks FIRST..FIRST+COUNT-1 of DEVICE fail (EIO)\n"
+"  -W FIRST:COUNT   writes to blocks FIRST..FIRST+COUNT-1 fail (EIO), reads\n"
+"                   of them work (dm-flakey error_writes); multiples of 8\n"
+"  -F               every transfer on DEVICE fails (EIO): its backing\n"
+"                   injects errors (nbdkit's error filter); only the\n"
+"                   tests of that run\n"
+"  -A PID           the daemon's pid: the tests that stop it (SIGTERM,\n"
+"                   SIGKILL) with writes in flight may run; one at a time\n"
 "  -D MS            DEVICE delays each transfer by at least MS milliseconds\n"
 "                   (tests that tell not blocking from waiting)\n"
 "  -w SECONDS       how long to wait for a completion (default 10)\n"
@@ -57,6 +65,7 @@ static void usage(FILE *f)
 "      --no-skip    a selected test that cannot run here is a failure\n"
 "  -l               list the test names and exit\n"
 "  -h, --help       this text\n"
+"  -V, --version    show the version\n"
 "\n"
 "A test whose device, option or privilege is missing is skipped, with a\n"
 "line saying why.  Each test runs in its own process (Check's fork mode).\n"
@@ -69,7 +78,7 @@ static void die(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "aioconform: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "\nTry 'aioconform --help' for more information.\n");
 	exit(2);
 }
 
@@ -108,6 +117,20 @@ static void parse_backing(char *arg, const char **path, uint64_t *off,
 	if (*off % BLK != 0)
 		die("the offset given with %s must be a multiple of 512", opt);
 	*path = arg;
+}
+
+/* A block range FIRST:COUNT, COUNT above 0. */
+static void parse_range(char *arg, const char *opt, long *first, long *count)
+{
+	char *colon = strchr(arg, ':');
+
+	if (!colon)
+		die("%s: expected FIRST:COUNT", opt);
+	*colon = '\0';
+	*first = (long)parse_u64(arg, opt);
+	*count = (long)parse_u64(colon + 1, opt);
+	if (*count <= 0)
+		die("%s needs a COUNT above 0", opt);
 }
 
 /* Why test t cannot run here, or NULL if it can. */
@@ -161,6 +184,14 @@ static const char *missing(const struct ctest *t)
 		return "needs -r (DEVICE served read-only)";
 	if ((n & NEED_BAD_RANGE) && conf.bad_count == 0)
 		return "needs -R (DEVICE's bad blocks)";
+	if ((n & NEED_WRITE_FAULTS) && conf.wfault_count == 0)
+		return "needs -W (DEVICE's blocks whose writes fail)";
+	if ((n & NEED_ALL_FAIL) && !conf.all_fail)
+		return "needs -F (every transfer on DEVICE fails)";
+	if (!(n & NEED_ALL_FAIL) && conf.all_fail)
+		return "needs working transfers, and -F says all fail";
+	if ((n & NEED_AIOD_PID) && conf.aiod_pid <= 0)
+		return "needs -A (the daemon's pid; the test stops it)";
 	if (!(n & NEED_READONLY) && conf.readonly)
 		return "writes, and -r says DEVICE is read-only";
 	if ((n & NEED_DELAY) && conf.delay_ms == 0)
@@ -206,6 +237,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-skip", no_argument, NULL, OPT_NO_SKIP },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char **only = calloc((size_t)argc, sizeof(char *));
@@ -215,12 +247,15 @@ int main(int argc, char **argv)
 
 	if (only == NULL || used == NULL)
 		die("%s", "out of memory");
-	while ((c = getopt_long(argc, argv, "hlPrs:S:b:B:p:q:t:w:L:E:D:R:",
+	cli_init(argv, "aioconform");
+	while ((c = getopt_long(argc, argv, "hVlPrFs:S:b:B:p:q:t:w:L:E:D:R:W:A:",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			cli_version();
 		case 'l':
 			list = true;
 			break;
@@ -260,18 +295,25 @@ int main(int argc, char **argv)
 		case 'r':
 			conf.readonly = true;
 			break;
-		case 'R': {
-			char *colon = strchr(optarg, ':');
-
-			if (!colon)
-				die("-R %s: expected FIRST:COUNT", optarg);
-			*colon = '\0';
-			conf.bad_first = (long)parse_u64(optarg, "-R");
-			conf.bad_count = (long)parse_u64(colon + 1, "-R");
-			if (conf.bad_count <= 0)
-				die("%s", "-R needs a COUNT above 0");
+		case 'F':
+			conf.all_fail = true;
 			break;
-		}
+		case 'R':
+			parse_range(optarg, "-R", &conf.bad_first,
+				    &conf.bad_count);
+			break;
+		case 'W':
+			parse_range(optarg, "-W", &conf.wfault_first,
+				    &conf.wfault_count);
+			if (conf.wfault_count % 8 || conf.wfault_first % 8)
+				die("%s", "-W needs FIRST and COUNT multiples "
+				    "of 8 (whole pages)");
+			break;
+		case 'A':
+			conf.aiod_pid = (pid_t)parse_u64(optarg, "-A");
+			if (conf.aiod_pid <= 0)
+				die("%s", "-A must be a pid");
+			break;
 		case 'D':
 			conf.delay_ms = (long)parse_u64(optarg, "-D");
 			if (conf.delay_ms <= 0)
@@ -289,8 +331,7 @@ int main(int argc, char **argv)
 				die("%s", "-w needs a positive number");
 			break;
 		default:
-			usage(stderr);
-			return 2;
+			cli_usage_error(NULL);
 		}
 	}
 
@@ -301,10 +342,10 @@ int main(int argc, char **argv)
 				printf("%s\n", t->name);
 		return 0;
 	}
-	if (optind >= argc || argc - optind > 2) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc || argc - optind > 2)
+		cli_usage_error("expected DEVICE [SLICE_DEVICE], not %d "
+				"argument%s", argc - optind,
+				argc - optind == 1 ? "" : "s");
 	conf.dev = argv[optind];
 	conf.slice = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (conf.slice_size != 0 && conf.slice == NULL)

@@ -38,7 +38,7 @@ const char *errname(int e)
 		{ ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" }, { EROFS, "EROFS" },
 		{ ERANGE, "ERANGE" }, { ENOSYS, "ENOSYS" },
 		{ EOVERFLOW, "EOVERFLOW" }, { ENOTCONN, "ENOTCONN" },
-		{ EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ECONNABORTED, "ECONNABORTED" },
 	};
 	static char other[32];
 

@@ -25,9 +25,10 @@ machine() {
 	: >"$t/m/status"
 	: >"$t/m/log"
 }
-run() {		# CASE: run the script on the machine
+run() {		# CASE [ARG...]: run the script on the machine
 	name=$1 bad=""
-	PATH=$t/m/bin:$PATH STUB_DIR=$t/m sh "$script" >"$t/out" 2>"$t/err"
+	shift
+	PATH=$t/m/bin:$PATH STUB_DIR=$t/m sh "$script" "$@" >"$t/out" 2>"$t/err"
 	rc=$?
 }
 expect() {	# WHAT COMMAND...: WHAT is wrong with the case unless COMMAND
@@ -113,6 +114,14 @@ expect "both i386 packages installed" said m/log \
 done_
 
 machine
+printf '%s -\n' nbdkit nbd-client >"$t/m/status"
+run "the NBD test's nbdkit and nbd-client missing: both installed"
+expect "exit 0" [ $rc -eq 0 ]
+expect "both said" said out "^install-deps: installing nbdkit nbd-client$"
+expect "both installed" said m/log "^apt-get install .* nbdkit nbd-client$"
+done_
+
+machine
 printf '%s -\n' fio cpio >"$t/m/status"
 echo fio >"$t/m/nocandidate"
 run "no candidate: exit 1, names the package and the command, installs nothing"
@@ -158,6 +167,28 @@ run "promtool and jq missing: prometheus and jq installed"
 expect "exit 0" [ $rc -eq 0 ]
 expect "both named" said out "^install-deps: installing prometheus jq$"
 expect "one apt-get install of both" calls "^apt-get install .* prometheus jq$" 1
+done_
+
+machine
+printf '%s -\n' lintian fakeroot >"$t/m/status"
+run "no group: the packaging tools are not asked for"
+expect "exit 0, nothing to do" [ $rc -eq 0 ]
+expect "no apt-get install" unsaid m/log "^apt-get install"
+done_
+
+machine
+printf '%s -\n' lintian fakeroot >"$t/m/status"
+run "group package: the missing packaging tools installed" package
+expect "exit 0" [ $rc -eq 0 ]
+expect "lintian and fakeroot installed" said m/log \
+	"^apt-get install .* lintian fakeroot$"
+done_
+
+machine
+run "an unknown group: exit 1, named, nothing installed" packaging
+expect "exit 1" [ $rc -eq 1 ]
+expect "the group named" said err "^install-deps: unknown group 'packaging'"
+expect "no dpkg or apt call" unsaid m/log "^dpkg \|^apt"
 done_
 
 [ $failed -eq 0 ]

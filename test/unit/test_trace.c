@@ -16,10 +16,11 @@
 #include <scoaio/ioctl.h>
 
 static struct device devs[2];
+static struct device *const listed[2] = { &devs[0], &devs[1] };
 static int file_a, file_b;		/* stand for two open files */
 static struct aio_trace_batch batch;
 
-static void setup(void) { trace_init(devs); }
+static void setup(void) { admin_init(listed, 2); }
 static void teardown(void) { trace_shutdown(); }
 
 static bool tracing(void)

@@ -17,11 +17,21 @@
 # never blocks, close() waits) on the dm-delay device; runs the legacy
 # database example scodb without libasync (aio right, offsets wrong) and
 # with it by an SCO path through the device map, and the sample program;
+# adds a device with SIGHUP (its node's owner and mode), refuses a bad
+# configuration and removes the device, while aiodemo runs on another;
 # stops aiod with SIGTERM and checks it exits 0 and removes its nodes; then
 # restarts it on the FUSE front end at /mnt/aio and runs the 32-bit suite,
 # the slow-device tests and scodb there; last, serves a device-mapper
 # table of linear and error segments and checks that exactly the requests
-# on the bad blocks get EIO, that each is logged and that aiod carries on.
+# on the bad blocks get EIO, that each is logged and that aiod carries on;
+# the same for a dm-flakey segment that fails writes and serves reads,
+# checked on the loop device beneath; on the dm-delay device, a client
+# SIGKILLed with 15 writes in flight (as root, and as aiotest with a lock
+# allowance), then aiod SIGTERMed and SIGKILLed with writes in flight,
+# and a new aiod on the node the killed one left; last, the conformance
+# suite on two slices of /dev/nbd0, served by nbdkit's memory plugin over
+# a unix socket, then every transfer failing by nbdkit's error filter while
+# aiod serves another partition.
 # Every stage prints a `=== VM
 # stage` header and a `--- NAME: ok` or `--- NAME: FAILED` line; the
 # script exits 1 if any stage failed.  Set VM_DEBUG=1 (VM_APPEND=
@@ -174,7 +184,10 @@ stage "CUSE front end: start aiod"
 cuse_up=1
 if built aiod; then
 	# shellcheck disable=SC2086 # word splitting of the device list is intended
-	start_aiod aiod-cuse -o NAIOREQPP=$reqpp -o NAIOREQ=$req $devices
+	# The reload stage below adds and removes devices through this file.
+	echo "# devices added by the reload stage" >/tmp/aiod-cuse.conf
+	start_aiod aiod-cuse -c /tmp/aiod-cuse.conf -o NAIOREQPP=$reqpp \
+		-o NAIOREQ=$req $devices
 	if wait_for /dev/rdsk/0s1 20 && wait_for /dev/rdsk/0s2 5 && wait_for /dev/rroot 5; then
 		ls -l /dev/rroot /dev/rdsk
 		cuse_up=0
@@ -197,19 +210,20 @@ for prog in aioconform aioconform32; do
 done
 
 stage "CUSE front end: aiod's privileges once serving"
-# aiod(8), PRIVILEGES: on CUSE CAP_DAC_OVERRIDE, CAP_IPC_LOCK and
-# CAP_SYS_PTRACE only (no CAP_SYS_ADMIN); no_new_privs; a seccomp filter.
+# aiod(8), PRIVILEGES: on CUSE CAP_DAC_OVERRIDE, CAP_IPC_LOCK,
+# CAP_SYS_PTRACE and, for reloads, CAP_CHOWN and CAP_FOWNER (no
+# CAP_SYS_ADMIN); no_new_privs; a seccomp filter.
 if [ $cuse_up -eq 0 ] && alive "$aiod_pid"; then
 	grep -E '^(CapEff|NoNewPrivs|Seccomp):' "/proc/$aiod_pid/status"
 	rc=0
 	for t in /proc/"$aiod_pid"/task/*; do
-		for want in "CapEff:	0000000000084002" "CapBnd:	0000000000084002" \
+		for want in "CapEff:	000000000008400b" "CapBnd:	000000000008400b" \
 			    "NoNewPrivs:	1" "Seccomp:	2"; do
 			grep -qx "$want" "$t/status" ||
 				{ echo "thread ${t##*/}: not '$want'"; rc=1; }
 		done
 	done
-	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapBnd = 0x84002" $rc
+	result "every thread: NoNewPrivs 1, Seccomp 2, CapEff = CapBnd = 0x8400b" $rc
 else
 	echo "(aiod is not running)"
 	result "aiod's privileges (CUSE)" 1
@@ -323,6 +337,46 @@ if [ $cuse_up -eq 0 ]; then
 	done
 fi
 
+if [ $cuse_up -eq 0 ] && built aiodemo; then
+	stage "CUSE front end: SIGHUP adds and removes a device while aiodemo runs"
+	# aiodemo writes and verifies rdsk/0s1 in a loop meanwhile.
+	rm -f /tmp/client.stop /tmp/client.failed
+	( while [ ! -e /tmp/client.stop ]; do
+		aiodemo /dev/rdsk/0s1 32 >/tmp/client.out 2>&1 ||
+			{ cp /tmp/client.out /tmp/client.failed; break; }
+	  done ) &
+	client=$!
+	rc=0
+	echo "device rdsk/0s3=$loop,offset=50331648,size=8388608,owner=aiotest,mode=0640" \
+		>>/tmp/aiod-cuse.conf
+	kill -HUP "$aiod_pid"
+	if wait_for /dev/rdsk/0s3 20; then
+		sleep 1 # the owner and mode follow the node's appearance
+		expect_node /dev/rdsk/0s3 crw-r----- aiotest disk || rc=1
+		aiodemo /dev/rdsk/0s3 16 >/dev/null || { echo "aiodemo on 0s3"; rc=1; }
+	else
+		rc=1
+	fi
+	printf 'NAIOREQ = lots\n' >>/tmp/aiod-cuse.conf
+	kill -HUP "$aiod_pid"
+	sleep 2
+	grep -q "reload: refused" "$aiod_log" || { echo "not refused"; rc=1; }
+	[ -e /dev/rdsk/0s3 ] || { echo "0s3 gone after a refused reload"; rc=1; }
+	echo "# rdsk/0s3 removed" >/tmp/aiod-cuse.conf
+	kill -HUP "$aiod_pid"
+	n=50
+	while [ -e /dev/rdsk/0s3 ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ ! -e /dev/rdsk/0s3 ] || { echo "/dev/rdsk/0s3 was not removed"; rc=1; }
+	grep -q "device rdsk/0s3: removed" "$aiod_log" || rc=1
+	touch /tmp/client.stop
+	wait "$client"
+	if [ -e /tmp/client.failed ]; then
+		echo "aiodemo on rdsk/0s1 failed:"; cat /tmp/client.failed; rc=1
+	fi
+	result "CUSE reload: added (aiotest, 0640), refused, removed; no client error" $rc
+	[ $rc -eq 0 ] || show_log
+fi
+
 if [ $cuse_up -eq 0 ]; then
 	stage "CUSE front end: aiod stops on SIGTERM"
 	stop_aiod
@@ -410,6 +464,163 @@ if [ $bad_up -eq 0 ]; then
 	stop_aiod
 	result "aiod stops (bad blocks)" $?
 fi
+
+stage "write faults: dm-flakey fails writes to blocks 20480-20495 (error_writes), reads work"
+flaky_up=1
+if built dmcreate && dd if=/dev/zero of=/tmp/flaky.img bs=1M count=16 2>/dev/null &&
+	flaky_loop=$(losetup -f) && losetup "$flaky_loop" /tmp/flaky.img &&
+	flaky_dev=$(dmcreate flaky 0 20480 linear "$flaky_loop" 0 -- \
+		20480 16 flakey "$flaky_loop" 20480 0 1 1 error_writes -- \
+		20496 12272 linear "$flaky_loop" 20496); then
+	echo "table: linear, flakey $flaky_loop 20480 0 1 1 error_writes (always down), linear"
+	start_aiod aiod-flaky --device "rdsk/flaky=$flaky_dev,mode=0666"
+	wait_for /dev/rdsk/flaky 20 && flaky_up=0
+fi
+result "aiod starts on the dm-flakey device (CUSE)" $flaky_up
+if [ $flaky_up -eq 0 ]; then
+	run "dm-flakey: exactly the writes on the faulty blocks get EIO; the backing holds the rest" \
+		aioconform --no-skip -W 20480:16 -b "$flaky_loop@0" \
+		-t safety_write_faults_exact /dev/rdsk/flaky
+	grep "device rdsk/flaky: write .* at block 204[0-9]* failed: Input/output error" \
+		"$aiod_log" | head -n 2 | grep -q .
+	result "dm-flakey: each failed write is logged" $?
+	alive "$aiod_pid"
+	result "aiod stays up after the write faults" $?
+	stop_aiod
+	result "aiod stops (dm-flakey)" $?
+fi
+
+# On the dm-delay device (each transfer takes $delay_ms ms, so requests
+# really are in flight), with its loop device as the clean path around aiod.
+slow_args="--no-skip -D $delay_ms -b ${slow_loop:-}@0"
+start_slow() { # LOGNAME [ARGS]: a CUSE aiod serving rdsk/slow; waits until it serves
+	log=$1
+	shift
+	start_aiod "$log" -o NAIOREQPP=$reqpp -o NAIOREQ=$req "$@" \
+		--device "rdsk/slow=$slow_dev,mode=0666"
+	n=200
+	until grep -q -E "(^| )aiod: serving " "$aiod_log"; do
+		if ! alive "$aiod_pid" || [ $n -le 0 ]; then
+			show_log
+			return 1
+		fi
+		n=$((n - 1))
+		sleep 0.1
+	done
+}
+if [ -n "$slow_dev" ]; then
+	stage "killed client: SIGKILL with 15 writes in flight on the dm-delay device"
+	chmod o+r "$slow_loop"	# aiotest reads it to check what is on disk
+	start_slow aiod-kill
+	result "aiod starts on the dm-delay device (CUSE)" $?
+	# shellcheck disable=SC2086
+	run "killed client (root): acknowledged writes on disk, slots back, other client unaffected" \
+		aioconform $slow_args -p $reqpp -q $req \
+		-t safety_kill_client_inflight /dev/rdsk/slow
+	echo "aiotest 65536" >/tmp/aiomemlock-kill.conf
+	aiolkinit -f /tmp/aiomemlock-kill.conf /dev/rdsk/slow
+	result "aiolkinit loads the lock table (aiotest 64 KiB)" $?
+	run "killed client (aiotest): also its lock allowance comes back" \
+		su -s /bin/sh aiotest -c "aioconform $slow_args -L 65536 \
+		-p $reqpp -q $user_req -t safety_kill_client_inflight /dev/rdsk/slow"
+	aioinfo /dev/rdsk/slow >/tmp/aioinfo-kill.out
+	grep -E "request structures|memory locks" /tmp/aioinfo-kill.out
+	grep -Eq "request structures .* 0 active" /tmp/aioinfo-kill.out &&
+		grep -Eq "memory locks +0$" /tmp/aioinfo-kill.out
+	result "aioinfo after the kills: 0 requests active, 0 locks" $?
+
+	stop_aiod
+	result "aiod stops (dm-delay)" $?
+	stop_inflight() { # LOGNAME TEST NAME: aiod stopped by TEST; sets rc
+		start_slow "$1"
+		result "aiod starts on /dev/rdsk/slow" $?
+		# shellcheck disable=SC2086 # slow_args are several words
+		run "$3" aioconform $slow_args -A "$aiod_pid" -t "$2" /dev/rdsk/slow
+		n=200
+		while alive "$aiod_pid" && [ $n -gt 0 ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
+		alive "$aiod_pid" && echo "aiod still runs; killing it" &&
+			kill -KILL "$aiod_pid"
+		wait "$aiod_pid"
+		rc=$?
+		aiod_pid=""
+		echo "aiod exited with status $rc"
+	}
+	stage "aiod SIGTERMed with 15 writes in flight"
+	stop_inflight aiod-term safety_aiod_term_inflight \
+		"SIGTERM: completions or an error, never a hang; every accepted write on disk"
+	[ $rc -eq 0 ] && grep -q "draining" "$aiod_log"
+	result "SIGTERM: aiod drains and exits 0" $?
+
+	stage "aiod SIGKILLed with 15 writes in flight; a new aiod on the same node"
+	stop_inflight aiod-kill9 safety_aiod_kill_inflight \
+		"SIGKILL: an error, never a hang; acknowledged writes on disk"
+	sleep 1 # devtmpfs removes a node asynchronously
+	if [ -e /dev/rdsk/slow ]; then
+		echo "after SIGKILL: /dev/rdsk/slow is still there"
+	else
+		# what a kill leaves when devtmpfs has not caught up, or udev
+		# is slow: a node no CUSE device serves
+		echo "after SIGKILL: the kernel removed /dev/rdsk/slow; leaving a stale one"
+		mkdir -p /dev/rdsk && mknod /dev/rdsk/slow c 1 3
+	fi
+	ls -l /dev/rdsk/slow
+	start_slow aiod-restart &&
+		grep "stale /dev/rdsk/slow" "$aiod_log" &&
+		[ -c /dev/rdsk/slow ] && ls -l /dev/rdsk/slow
+	result "a new aiod removes the stale node (one log line) and serves" $?
+	run "the new aiod serves /dev/rdsk/slow" \
+		aioconform --no-skip -t data_write_read_back /dev/rdsk/slow
+	stop_aiod
+	result "aiod stops (dm-delay)" $?
+fi
+
+stage "network block storage: /dev/nbd0 from nbdkit (memory, error filter) over a unix socket"
+nbd_size=33554432              # rdsk/nbd1, all of it; rdsk/nbd2, its second half
+nbd_half=16777216
+nbd_up=1
+if nbdkit -U /tmp/nbd.sock -P /tmp/nbdkit.pid --filter=error memory $nbd_size \
+		error=EIO error-rate=100% error-file=/tmp/nbd-fail &&
+	nbd-client -unix /tmp/nbd.sock /dev/nbd0 -N aio -b 512; then
+	n=100
+	while [ "$(cat /sys/block/nbd0/size 2>/dev/null)" != $((nbd_size / 512)) ] &&
+		[ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	echo "/dev/nbd0: $(cat /sys/block/nbd0/size) sectors from nbdkit pid $(cat /tmp/nbdkit.pid)"
+	start_aiod aiod-nbd -o NAIOREQPP=$reqpp -o NAIOREQ=$req \
+		--device "rdsk/nbd1=/dev/nbd0,mode=0666" \
+		--device "rdsk/nbd2=/dev/nbd0,offset=$nbd_half,mode=0666" \
+		--device "rdsk/0s1=$loop,mode=0666"
+	wait_for /dev/rdsk/nbd1 20 && wait_for /dev/rdsk/nbd2 5 &&
+		wait_for /dev/rdsk/0s1 5 && nbd_up=0
+fi
+result "nbdkit, nbd-client and aiod on /dev/nbd0 (CUSE)" $nbd_up
+if [ $nbd_up -eq 0 ]; then
+	run "aioconform on /dev/nbd0 (CUSE)" aioconform -P -s $nbd_size \
+		-b /dev/nbd0@0 -S $nbd_half -B /dev/nbd0@$nbd_half \
+		-p $reqpp -q $req /dev/rdsk/nbd1 /dev/rdsk/nbd2
+	: >/tmp/nbd-fail	# nbdkit's error filter fails every request now
+	run "nbdkit error filter: every transfer on /dev/nbd0 gets EIO in iostatus" \
+		aioconform --no-skip -F -t safety_every_transfer_eio /dev/rdsk/nbd1
+	run "meanwhile aiod serves the other partition" \
+		aioconform --no-skip -t data_write_read_back /dev/rdsk/0s1
+	grep "device rdsk/nbd1: .* failed: Input/output error" "$aiod_log" |
+		head -n 2 | grep -q .
+	result "the NBD errors are logged" $?
+	rm -f /tmp/nbd-fail
+	run "once the errors stop, /dev/nbd0 serves again" \
+		aioconform --no-skip -t data_write_read_back /dev/rdsk/nbd2
+	alive "$aiod_pid"
+	result "aiod stays up through the NBD errors" $?
+	stop_aiod
+	result "aiod stops (NBD)" $?
+fi
+nbd-client -d /dev/nbd0 >/dev/null 2>&1
+[ ! -s /tmp/nbdkit.pid ] || kill "$(cat /tmp/nbdkit.pid)" 2>/dev/null
 
 [ "${VM_DEBUG:-0}" != 1 ] || show_log
 

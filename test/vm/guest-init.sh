@@ -4,7 +4,7 @@
 # It owns the guest's boot: mounts proc, sysfs, devtmpfs on /dev (which creates
 # /dev/cuse, /dev/fuse, /dev/loopN and CUSE nodes such as /dev/rdsk/0s1), devpts,
 # tmpfs on /tmp and /dev/shm; inserts the modules listed in /etc/vm-modules (fuse,
-# cuse, loop, dm-mod, dm-delay, dependencies first); runs the test script /etc/vm-test.sh with /tmp as
+# cuse, loop, dm-mod, dm-delay, dm-flakey, dependencies first); runs the test script /etc/vm-test.sh with /tmp as
 # its working directory; prints the marker line `VM-RESULT: <status>` that run-vm.sh
 # looks for (125 if the guest could not even be set up); and powers the VM off.
 # Words KEY=VALUE on the kernel command line arrive here as environment variables

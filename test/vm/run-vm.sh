@@ -8,7 +8,10 @@
 # vmlinux-KVER, the uncompressed kernel extracted from /boot/vmlinuz-KVER (booted
 # via PVH, far faster than the bzImage), and initramfs-HASH.cpio (uncompressed newc)
 # holding static busybox with applet links, the modules fuse, cuse, loop, dm-mod,
-# dm-delay (+ deps, decompressed), every regular file of BINDIR in /bin, SCRIPT as /etc/vm-test.sh and
+# dm-delay, dm-flakey, nbd (+ deps, decompressed), every regular file of BINDIR
+# in /bin, nbdkit (memory plugin, error filter) and nbd-client from the host
+# at their own paths with their shared libraries and loader (VM_HOST_PROGRAMS,
+# default "nbdkit nbd-client"), SCRIPT as /etc/vm-test.sh and
 # test/vm/guest-init.sh as /init; both are rebuilt only when an input changes.  It
 # runs qemu with a timeout, tees the serial console to build/vm/console.log and
 # stdout, and exits with the status the guest printed on its `VM-RESULT: N` line.
@@ -19,7 +22,8 @@
 # pc is as fast, microvm,rtc=off is ~1 s slower; microvm needs its PIT here),
 # VM_SMP (2), VM_MEM (1G), VM_CPU (max), VM_APPEND (extra kernel command line;
 # KEY=VALUE words become environment variables of the guest script), VM_VERBOSE=1
-# (kernel messages on the console), VM_EXTRA_MODULES, VM_LOG, BUILD_VM_DIR, QEMU.
+# (kernel messages on the console), VM_EXTRA_MODULES, VM_HOST_PROGRAMS, VM_LOG,
+# BUILD_VM_DIR, QEMU.
 set -euo pipefail
 
 me=${0##*/}
@@ -113,7 +117,7 @@ if [ ! -s "$kernel" ] || [ "$vmlinuz" -nt "$kernel" ]; then
 	fi
 fi
 
-# --- modules: fuse, cuse, loop, dm-mod, dm-delay and their dependencies, in load order ---
+# --- modules: fuse, cuse, loop, dm-mod, dm-delay, dm-flakey, nbd and their dependencies, in load order ---
 busybox=${BUSYBOX:-$(command -v busybox || true)}
 if [ -z "$busybox" ] || [ ! -x "$busybox" ]; then
 	die "busybox not found (apt-get install busybox-static)"
@@ -142,11 +146,41 @@ add_module() { # add_module NAME-or-PATH: deps first, dedup
 	done
 	modlist+=("$path")
 }
-for m in fuse cuse loop dm-mod dm-delay ${VM_EXTRA_MODULES:-}; do add_module "$m"; done
+for m in fuse cuse loop dm-mod dm-delay dm-flakey nbd ${VM_EXTRA_MODULES:-}; do add_module "$m"; done
+
+# --- host programs the guest runs as they are, dynamically linked: nbdkit
+# (its memory plugin and error filter) and nbd-client for the NBD tests, at
+# their own paths with the shared libraries ldd names and the loader ---
+declare -a hostfiles=()
+host_programs=${VM_HOST_PROGRAMS-nbdkit nbd-client}
+nbdkit=$(command -v nbdkit || true)
+if [[ " $host_programs " == *" nbdkit "* ]] && [ -n "$nbdkit" ]; then
+	nbdkit_dirs=$("$nbdkit" --dump-config) || die "nbdkit --dump-config failed"
+	for want in plugindir/nbdkit-memory-plugin.so filterdir/nbdkit-error-filter.so; do
+		d=$(sed -n "s/^${want%%/*}=//p" <<<"$nbdkit_dirs")
+		[ -f "$d/${want#*/}" ] || die "$d/${want#*/} missing (apt-get install nbdkit)"
+		hostfiles+=("$d/${want#*/}")
+	done
+fi
+for prog in $host_programs; do
+	path=$(command -v "$prog" || true)
+	if [ -z "$path" ]; then
+		echo "$me: warning: $prog not found (scripts/install-deps.sh installs it); the guest tests that need it will fail" >&2
+		continue
+	fi
+	hostfiles+=("$(readlink -f "$path")")
+done
+declare -a hostlibs=()
+for f in "${hostfiles[@]}"; do
+	while read -r lib; do
+		[ -n "$lib" ] && [[ " ${hostlibs[*]} " != *" $lib "* ]] && hostlibs+=("$lib")
+	done < <(ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')
+done
+hostfiles+=("${hostlibs[@]}")
 
 # --- initramfs, rebuilt when any input changes ---
 mapfile -t binfiles < <(find -L "$bindir" -mindepth 1 -maxdepth 1 -type f | LC_ALL=C sort)
-inputs=("$here/run-vm.sh" "$here/guest-init.sh" "$script" "$busybox" "${binfiles[@]}")
+inputs=("$here/run-vm.sh" "$here/guest-init.sh" "$script" "$busybox" "${binfiles[@]}" "${hostfiles[@]}")
 for m in "${modlist[@]}"; do inputs+=("$moddir/$m"); done
 hash=$( {
 	echo "$kver ${modlist[*]}"
@@ -174,6 +208,11 @@ if [ ! -s "$initrd" ]; then
 		cp -L "$f" "$stage/bin/$b"
 		chmod a+rx "$stage/bin/$b"
 		is_dynamic "$f" && echo "$me: warning: $f is dynamically linked; it will not run in the guest" >&2
+	done
+	for f in "${hostfiles[@]}"; do
+		mkdir -p "$stage$(dirname "$f")"
+		rm -f "$stage$f"	# busybox has an nbd-client applet link
+		cp -L "$f" "$stage$f"
 	done
 	: >"$stage/etc/vm-modules"
 	for m in "${modlist[@]}"; do
