@@ -917,6 +917,8 @@ stage_aiotrace() {
 	result "aiotrace --version and --help" $?
 	stop_aiod
 	result "aiod stops on SIGTERM and unmounts" $?
+}
+
 stage_cli() {
 	stage "command lines: --help, --version, usage errors"
 	sh test/service/check-cli.sh "$B/aiod" "$B/aiolkinit" "$B/aioinfo" \
