@@ -281,6 +281,9 @@ struct caller {
 	struct aio_region region;	/* DKIOCMLOCK */
 	struct mem_lock *lock;		/* granted lock of the region */
 	unsigned region_files;		/* open files it was declared on */
+	bool region_on_loop;		/* root's locked region, all private
+					   anonymous memory when declared:
+					   its copies run on the loop */
 };
 
 /* retired(c) runs once when c's process exits or replaces its image. */
@@ -310,26 +313,32 @@ int quota_take_request(uid_t uid);
 void quota_put_request(uid_t uid);
 
 /* ---- clientmem.c ---------------------------------------------------- *
- * A requester's memory, only ever touched by worker threads, and only as
- * bound to the image the requester has while it waits in its ioctl.
+ * A requester's memory, touched by worker threads (or, for root's locked
+ * anonymous region only, by the loop), and only as bound to the image the
+ * requester has while it waits in its ioctl.
  * Outcomes are 0 or EFAULT (an address the client itself could not use
  * so), ESRCH (gone) or EAGAIN. */
 
 enum mem_op {
 	MEM_READ,	/* copy [addr, addr+len) of tid's image into buf */
 	MEM_WRITABLE,	/* could tid write every page of it? */
+	MEM_BIND,	/* open a handle on tid's image into memfd (as
+			   clientmem_bind does), then as MEM_WRITABLE */
 	MEM_DELIVER,	/* write buf at addr of the image bound to memfd */
-	MEM_MAPPED,	/* is every byte of it mapped in tid's image? */
+	MEM_MAPPED,	/* is every byte of it mapped in tid's image?  and
+			   (anonymous) all in private anonymous memory? */
 };
 
 /* A job for the workers, embedded in what waits for it.  Everything but
- * err and image_ended is the submitter's, and stays as it was given. */
+ * err, image_ended and a BIND's memfd is the submitter's, and stays as it
+ * was given. */
 struct mem_job {
 	enum mem_op op;
 	uid_t uid;		/* whose share of the workers it takes */
 	pid_t tid;		/* READ, WRITABLE, MAPPED: the requester, which
 				   waits in its ioctl until done() */
-	int memfd;		/* DELIVER: from clientmem_bind() */
+	int memfd;		/* DELIVER: from clientmem_bind() or MEM_BIND;
+				   BIND: -1, set by the worker */
 	uint64_t addr;
 	void *buf;
 	uint64_t len;
@@ -341,6 +350,8 @@ struct mem_job {
 	void (*done)(struct mem_job *job);
 	int err;
 	bool image_ended;	/* image_fd's address space has gone */
+	bool anonymous;		/* MAPPED: no byte of it is in a file or
+				   shared mapping */
 	STAILQ_ENTRY(mem_job) link;
 };
 
@@ -349,6 +360,9 @@ void clientmem_shutdown(void);
 /* Run j on a worker and j->done(j) on the loop once it has; 0, or ENOMEM
  * (j is not run). */
 int clientmem_submit(struct mem_job *j);
+/* Run j here and now, then j->done(j): for the event loop, only for
+ * memory that cannot stall it (the engine's fast path, engine_aio.c). */
+void clientmem_run_here(struct mem_job *j);
 /* Jobs submitted and not yet done (SIGTERM's drain waits for them). */
 unsigned clientmem_unfinished(void);
 /* A handle on tid's present image, for MEM_DELIVER later; needs no access

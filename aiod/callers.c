@@ -6,15 +6,16 @@
  * once to its process, for which aiod opens a pidfd (readable when the
  * process exits) and /proc/TID/mem (reads 0 bytes once that image has
  * ended, which the memory workers look at) at first contact.  A cached
- * tid is re-checked on every request with kcmp(KCMP_VM) against the
- * process and against the credentials the kernel reports, so that a
- * recycled tid or a set-user-ID or set-group-ID exec starts afresh; a
- * plain exec is noticed by the workers (caller_image_ended).  Nothing
- * here touches a client's memory, and data never relies on this
- * identity: each request binds its own memory access (clientmem.c).  A caller lives
- * while its process does (one reference) and while anything the engine
- * keeps holds it (caller_hold, caller_put); that single count decides
- * when it is freed.
+ * tid is re-checked on every request against the credentials the kernel
+ * reports and, unless it is the process's leader (where the check would
+ * compare the task with itself), with kcmp(KCMP_VM) against the process,
+ * so that a recycled tid or a set-user-ID or set-group-ID exec starts
+ * afresh; a plain exec is noticed by the workers (caller_image_ended).
+ * Nothing here touches a client's memory, and data never relies on this
+ * identity: each request binds its own memory access (clientmem.c).  A
+ * caller lives while its process does (one reference) and while anything
+ * the engine keeps holds it (caller_hold, caller_put); that single count
+ * decides when it is freed.
  */
 #include "aiod.h"
 
@@ -237,6 +238,15 @@ static struct caller *new_caller(pid_t tid, pid_t tgid,
 	return c;
 }
 
+/* Is the cached e still tid's process?  For the leader thread kcmp would
+ * compare the task with itself and prove nothing: a recycled leader pid is
+ * met by the exit watch and the credentials, as it always was.  Another
+ * thread's tid may have been recycled into another process meanwhile. */
+static bool still_of(const struct tid_entry *e, pid_t tid)
+{
+	return tid == e->caller->tgid || same_process(tid, e->caller->tgid);
+}
+
 int caller_get(const struct requester *who, struct caller **out)
 {
 	pid_t tid = who->tid;
@@ -244,7 +254,7 @@ int caller_get(const struct requester *who, struct caller **out)
 	struct caller *c;
 	pid_t tgid;
 
-	if (e && same_process(tid, e->caller->tgid)) {
+	if (e && still_of(e, tid)) {
 		c = e->caller;
 		if (c->uid == who->uid && c->gid == who->gid) {
 			*out = c;

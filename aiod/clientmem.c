@@ -18,10 +18,15 @@
  * Touching a client's memory can block for as long as the client likes
  * (a page of a file on a FUSE file system whose server does not answer,
  * or an address space whose lock the client keeps taken), so the event
- * loop never does: every access is a job run by a pool of worker threads,
+ * loop does not: every access is a job run by a pool of worker threads,
  * at most a few at a time for any one user, and the loop hears of each
  * finished job through an eventfd.  A stalled client then stalls only its
- * own user's jobs.  Workers touch nothing but their job (and, through its
+ * own user's jobs.  The one exception is the engine's to make
+ * (clientmem_run_here): a transfer of a root process inside its locked
+ * DKIOCMLOCK region, found to be private anonymous memory when it was
+ * declared.  Faults there wait for no other process, and only root could
+ * map something else there afterwards; no other user can make the loop
+ * wait.  Workers touch nothing but their job (and, through its
  * answer(), the reply to the client waiting for it); the queues they
  * share with the loop are guarded by one mutex, which orders every hand
  * over (a job is written before it is queued and read after it is taken).
@@ -104,23 +109,33 @@ static int mem_writable(pid_t tid, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-int clientmem_bind(pid_t tid, int *memfd)
+/* A handle on tid's present image: 0, or the open's errno. */
+static int open_image(pid_t tid, int *memfd)
 {
 	char path[64];
-	int e;
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
 	*memfd = open(path, O_RDWR | O_CLOEXEC);
-	if (*memfd >= 0)
-		return 0;
-	e = errno;
+	return *memfd >= 0 ? 0 : errno;
+}
+
+static int bind_errno(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM ? EAGAIN : ESRCH;
+}
+
+int clientmem_bind(pid_t tid, int *memfd)
+{
+	int e = open_image(tid, memfd);
+
 	if (e == EACCES || e == EPERM) {
 		static struct log_budget denied;
 
-		log_limited(&denied, LOG_ERR, "cannot open %s: %s (a Yama "
-			    "ptrace_scope of 3 forbids it)", path, strerror(e));
+		log_limited(&denied, LOG_ERR, "cannot open /proc/%d/mem: %s (a "
+			    "Yama ptrace_scope of 3 forbids it)", (int)tid,
+			    strerror(e));
 	}
-	return e == EMFILE || e == ENFILE || e == ENOMEM ? EAGAIN : ESRCH;
+	return e ? bind_errno(e) : 0;
 }
 
 static int mem_deliver(int memfd, uint64_t addr, const void *buf,
@@ -133,19 +148,34 @@ static int mem_deliver(int memfd, uint64_t addr, const void *buf,
 	return n == 0 ? ESRCH : EFAULT;	/* 0: the image has ended */
 }
 
-/* One line of /proc/PID/maps: its range, or false at a malformed line. */
-static bool maps_range(const char *line, uint64_t *start, uint64_t *end)
+/* One line of /proc/PID/maps: its range and whether it is private
+ * anonymous memory (no device, no inode, 'p'), or false at a malformed
+ * line. */
+static bool maps_range(const char *line, uint64_t *start, uint64_t *end,
+		       bool *anonymous)
 {
-	return sscanf(line, "%" SCNx64 "-%" SCNx64, start, end) == 2;
+	unsigned major, minor;
+	unsigned long inode;
+	char perms[8];
+
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*x %x:%x %lu", start,
+		   end, perms, &major, &minor, &inode) != 6)
+		return false;
+	*anonymous = major == 0 && minor == 0 && inode == 0 &&
+		     perms[3] == 'p';
+	return true;
 }
 
-static int mem_mapped(pid_t tid, uint64_t addr, uint64_t len)
+static int mem_mapped(pid_t tid, uint64_t addr, uint64_t len,
+		      bool *anonymous)
 {
 	char path[64], *line = NULL;
 	uint64_t want = addr, end = addr + len, start, stop;
 	size_t cap = 0;
+	bool anon;
 	FILE *maps;
 
+	*anonymous = false;
 	if (len == 0 || end < addr)
 		return EFAULT;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
@@ -154,11 +184,14 @@ static int mem_mapped(pid_t tid, uint64_t addr, uint64_t len)
 		return ESRCH;
 	/* Mappings come in address order: walk them once, requiring each
 	 * byte of the region to fall in one. */
+	*anonymous = true;
 	while (want < end && getline(&line, &cap, maps) > 0) {
-		if (!maps_range(line, &start, &stop) || start > want)
+		if (!maps_range(line, &start, &stop, &anon) || start > want)
 			break;
-		if (stop > want)
+		if (stop > want) {
 			want = stop;
+			*anonymous &= anon;
+		}
 	}
 	free(line);
 	fclose(maps);
@@ -202,11 +235,18 @@ static void run(struct mem_job *j)
 	case MEM_WRITABLE:
 		j->err = mem_writable(j->tid, j->addr, j->len);
 		break;
+	case MEM_BIND:
+		/* No log here (the loop's clientmem_bind at first contact
+		 * says why /proc/PID/mem cannot be opened). */
+		j->err = open_image(j->tid, &j->memfd);
+		j->err = j->err ? bind_errno(j->err)
+				: mem_writable(j->tid, j->addr, j->len);
+		break;
 	case MEM_DELIVER:
 		j->err = mem_deliver(j->memfd, j->addr, j->buf, j->len);
 		break;
 	case MEM_MAPPED:
-		j->err = mem_mapped(j->tid, j->addr, j->len);
+		j->err = mem_mapped(j->tid, j->addr, j->len, &j->anonymous);
 		break;
 	}
 	/* After execve the first image's address space is gone: reading it
@@ -260,6 +300,12 @@ static struct user_jobs *user_jobs_of(uid_t uid)
 		if (u->uid == uid)
 			return u;
 	return NULL;
+}
+
+void clientmem_run_here(struct mem_job *j)
+{
+	run(j);
+	j->done(j);
 }
 
 int clientmem_submit(struct mem_job *j)

@@ -9,10 +9,14 @@
  * file's completions in completion order, at most MAXSTATUS at a time.
  * Whatever touches the caller's memory (a write's data, a read's
  * destination and delivery, a region's mappings, the status array) is a
- * clientmem.c job, and the call is answered when it is done.  A region
- * lasts until its process exits or execs, or until the last file it was
- * declared on is closed.  Each request's latency, from acceptance to
- * completion, goes to stats.c, and to trace.c while anyone traces.
+ * clientmem.c job, and the call is answered when it is done; a root
+ * process's transfers inside its locked region, private anonymous memory
+ * when declared, run theirs on the loop (no hand-over to a worker and
+ * back), so that the requests drained in one wake-up reach io_submit
+ * together.  A region lasts until its process exits or execs, or until
+ * the last file it was declared on is closed.  Each request's latency,
+ * from acceptance to completion, goes to stats.c, and to trace.c while
+ * anyone traces.
  */
 #include "engine_int.h"
 
@@ -32,6 +36,7 @@ struct aio_request {
 	struct engine_call *call;	/* the DKIOCASTRT, until bound */
 	int memfd;			/* a read's destination image, or -1 */
 	struct mem_lock *lock;		/* io.buf is in it; NULL: the pool */
+	bool on_loop;			/* its copies run on the loop */
 	struct status status;
 	uint64_t accepted_ns;		/* stats_clock_ns() at DKIOCASTRT */
 	STAILQ_ENTRY(aio_request) link;	/* accepted, then f's done list */
@@ -63,6 +68,7 @@ static void drop_region(struct caller *c)
 		locktbl_release(c->lock);
 	c->lock = NULL;
 	c->region = (struct aio_region){ 0 };
+	c->region_on_loop = false;
 }
 
 void engine_caller_retired(struct caller *c)
@@ -136,10 +142,12 @@ static int declare_on(struct aio_file *f, struct caller *c)
 }
 
 /* DKIOCMLOCK's decision, once any new region is known to be mapped (or,
- * with mapped_err, not).  Another thread of the process may have
- * declared a region meanwhile, so the rules are asked again. */
+ * with mapped_err, not) and whether it is all private anonymous memory.
+ * Another thread of the process may have declared a region meanwhile, so
+ * the rules are asked again. */
 static int mlock_decide(struct aio_file *f, const struct requester *who,
-			const struct mlock_args *m, int mapped_err)
+			const struct mlock_args *m, int mapped_err,
+			bool anonymous)
 {
 	static const struct aio_region no_region;
 	enum rules_mlock_action action;
@@ -160,6 +168,8 @@ static int mlock_decide(struct aio_file *f, const struct requester *who,
 			return err;
 		c->region = (struct aio_region){ m->avaddr, m->asize,
 						 c->lock != NULL };
+		/* Only root may make the loop wait for its memory. */
+		c->region_on_loop = c->lock && c->uid == 0 && anonymous;
 	}
 	err = declare_on(f, c);
 	if (err && c->region_files == 0)
@@ -172,7 +182,7 @@ static void mlock_mapped(struct mem_job *j)
 	struct pending_call *p = (struct pending_call *)j;
 
 	p->call->done(p->call, mlock_decide(p->file, &p->who, &p->region,
-					    j->err), NULL, 0);
+					    j->err, j->anonymous), NULL, 0);
 	free(p);
 }
 
@@ -188,8 +198,8 @@ void engine_mlock(struct aio_file *f, struct engine_call *call,
 	engine_requester(who, &c);
 	err = rules_check_mlock(m, c ? &c->region : &no_region, &action);
 	if (err || action != RULES_MLOCK_NEW) {
-		call->done(call, err ? err : mlock_decide(f, who, m, 0), NULL,
-			   0);
+		call->done(call, err ? err : mlock_decide(f, who, m, 0,
+							  false), NULL, 0);
 		return;
 	}
 	p = calloc(1, sizeof(*p));
@@ -273,7 +283,9 @@ static void request_done(struct backend_io *io, long result)
 	r->job.memfd = r->memfd;
 	r->job.answer = NULL;
 	r->job.done = request_delivered;
-	if (clientmem_submit(&r->job)) {
+	if (r->on_loop) {
+		clientmem_run_here(&r->job);
+	} else if (clientmem_submit(&r->job)) {
 		r->job.err = ENOMEM;
 		request_delivered(&r->job);
 	}
@@ -300,6 +312,8 @@ static void request_bound(struct mem_job *j)
 
 	note_image(j, r->caller);
 	r->call = NULL;
+	r->memfd = j->memfd;	/* a read's handle from MEM_BIND, or -1 */
+	j->memfd = -1;
 	if (err) {
 		engine_counts.requests_total--;
 		put_buffer(r);
@@ -350,13 +364,13 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 			.offset = (uint64_t)rq->daddr * AIO_BLOCK,
 			.len = (size_t)rq->size, .buf = buf,
 			.done = request_done },
-		.job = { .op = rq->cmd == AU_WRITE ? MEM_READ : MEM_WRITABLE,
+		.job = { .op = rq->cmd == AU_WRITE ? MEM_READ : MEM_BIND,
 			 .uid = c->uid, .tid = who->tid, .memfd = -1,
 			 .addr = rq->maddr, .buf = buf,
 			 .len = (uint64_t)rq->size, .image_fd = c->memfd,
 			 .answer = request_answer, .done = request_bound },
 		.file = f, .caller = c, .call = call, .memfd = -1,
-		.lock = c->lock,
+		.lock = c->lock, .on_loop = c->region_on_loop,
 		.status = { .iomaddr = rq->maddr, .ioref = rq->ref },
 		.accepted_ns = stats_clock_ns(),
 	};
@@ -367,9 +381,12 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 	if (++engine_counts.requests_active > engine_counts.requests_max)
 		engine_counts.requests_max = engine_counts.requests_active;
 	engine_transfer_started(f);
-	err = r->io.write ? 0 : clientmem_bind(who->tid, &r->memfd);
-	if (!err)
-		err = clientmem_submit(&r->job);
+	/* The rules kept a locked region's transfers inside it. */
+	if (r->on_loop) {
+		clientmem_run_here(&r->job);
+		return;
+	}
+	err = clientmem_submit(&r->job);
 	if (err) {
 		r->job.err = err;
 		r->job.answer = NULL;

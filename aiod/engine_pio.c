@@ -108,6 +108,8 @@ static void plain_bound(struct mem_job *j)
 {
 	struct plain_io *p = plain_of_job(j);
 
+	p->memfd = j->memfd;	/* a read's handle from MEM_BIND, or -1 */
+	j->memfd = -1;
 	if (j->err) {
 		plain_finish(p, j->err, 0);
 		return;
@@ -126,7 +128,7 @@ static void plain_submit(struct aio_file *f, struct engine_call *call,
 {
 	struct plain_io *p = calloc(1, sizeof(*p));
 	void *buf = NULL;
-	int err = 0;
+	int err;
 
 	if (!p || posix_memalign(&buf, AIO_PAGE, len)) {
 		free(p);
@@ -136,7 +138,7 @@ static void plain_submit(struct aio_file *f, struct engine_call *call,
 	*p = (struct plain_io){
 		.io = { .dev = f->dev, .write = write, .offset = start,
 			.len = len, .buf = buf, .done = plain_done },
-		.job = { .op = write ? MEM_READ : MEM_WRITABLE, .uid = cl->uid,
+		.job = { .op = write ? MEM_READ : MEM_BIND, .uid = cl->uid,
 			 .tid = cl->tid, .memfd = -1, .addr = cl->addr,
 			 .buf = buf, .len = write ? len : want,
 			 .image_fd = -1, .done = plain_bound },
@@ -150,10 +152,7 @@ static void plain_submit(struct aio_file *f, struct engine_call *call,
 		plain_bound(&p->job);
 		return;
 	}
-	if (!write)
-		err = clientmem_bind(cl->tid, &p->memfd);
-	if (!err)
-		err = clientmem_submit(&p->job);
+	err = clientmem_submit(&p->job);
 	if (err)
 		plain_finish(p, err, 0);
 }

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * glue.c -- between libfuse and the engine, for both front ends: pumps
- * each FUSE or CUSE session from the event loop (non-blocking, a bounded
- * batch per wake-up), names the requester by the pid and uid the kernel
- * reports, decodes ioctls through abi.c, calls the engine or admin.c, and
- * turns their results into replies; while anyone traces, each aio(M)
- * call answered goes to trace.c with its arguments and outcome.  A
- * request the engine holds (a read,
- * a write, a positional transfer, a flush or release waiting for
- * transfers) carries a glue_call, which the engine answers through.
+ * each FUSE or CUSE session from the event loop (non-blocking: a bounded
+ * batch per wake-up while requests queue up, else one), names the
+ * requester by the pid and uid the kernel reports, decodes ioctls through
+ * abi.c, calls the engine or admin.c, and turns their results into
+ * replies; while anyone traces, each aio(M) call answered goes to trace.c
+ * with its arguments and outcome.  A request the engine holds (a read, a write, a positional
+ * transfer, a flush or release waiting for transfers) carries a
+ * glue_call, which the engine answers through.
  */
 #include "glue.h"
 
@@ -23,11 +23,23 @@
 /* Requests served per wake-up before the loop looks at its other sources
  * (level-triggered, so the rest are served on the next round). */
 #define SESSION_BATCH 32
+/* Wake-ups served one request each before the next drain looks whether
+ * requests queue up again. */
+#define SESSION_PROBE_EVERY 16
 
+/* Draining a session ends with a read that finds it empty, one system
+ * call more per wake-up, and a client polling DKIOCASTAT wakes the loop
+ * once per request: while wake-ups find one request each, a session
+ * serves one (the loop comes back at once if more wait) and drains only
+ * every SESSION_PROBE_EVERY-th wake-up to see whether requests queue up
+ * again, as several clients' do (drained, their transfers reach
+ * io_submit together). */
 struct session_source {
 	struct loop_source src;		/* first: ready() gets &src */
 	struct fuse_session *se;
 	struct fuse_buf buf;
+	bool draining;			/* the last drain found 2 or more */
+	unsigned singles;		/* wake-ups served one request since */
 	LIST_ENTRY(session_source) link;
 };
 
@@ -38,12 +50,17 @@ static bool session_ended;
 static void serve_session(struct loop_source *src)
 {
 	struct session_source *s = (struct session_source *)src;
+	bool drain = s->draining || ++s->singles >= SESSION_PROBE_EVERY;
 
-	for (int i = 0; i < SESSION_BATCH; i++) {
+	if (drain)
+		s->singles = 0;
+	for (int i = 0; i < (drain ? SESSION_BATCH : 1); i++) {
 		int n = fuse_session_receive_buf(s->se, &s->buf);
 
-		if (n == -EAGAIN || n == -EINTR)
+		if (n == -EAGAIN || n == -EINTR) {
+			s->draining = i > 1;
 			return;
+		}
 		if (n <= 0 || fuse_session_exited(s->se)) {
 			if (n < 0)
 				log_err("reading FUSE requests: %s",
@@ -54,6 +71,7 @@ static void serve_session(struct loop_source *src)
 		}
 		fuse_session_process_buf(s->se, &s->buf);
 	}
+	s->draining |= drain;	/* a full batch, and more may wait */
 }
 
 int glue_add_session(struct fuse_session *se)

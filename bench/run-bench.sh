@@ -1,32 +1,63 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# run-bench.sh -- `make bench`: sets up a loop device (direct I/O) over a
-# fully written 256 MiB image, starts aiod on it with the FUSE front end, and
-# runs aiobench for random reads and writes, native libaio and aiod side by
-# side in one run: reads; durable writes (aiod's default cache=writethrough
-# beside native libaio with RWF_DSYNC); then, aiod restarted with
-# cache=writeback, writes beside native libaio without a sync flag.  Tears
+# run-bench.sh -- `make bench`: sets up two partitions, each a loop device
+# (direct I/O) over a fully written image of its own, starts aiod on them
+# with the FUSE front end (A in the default cache=writethrough, B with
+# cache=writeback), runs aiobench over both, and draws its chart with
+# gnuplot.  Results go to $BENCH_OUT, by default $B/bench/ (bench.txt,
+# bench.json, bench.png).  BENCH_QUICK=1 makes a short run; BENCH_CHART=no
+# skips the chart (and gnuplot).  Other arguments go to aiobench (aiobench(1)).  Tears
 # everything down on exit.  Run as root.
 set -eu
 B=${B:-build}
+out=${BENCH_OUT:-$B/bench}
+here=$(dirname "$0")
 work=$(mktemp -d /var/tmp/scoaio-bench.XXXXXX)
-loop=""
+loops=""
+aiod_pid=""
 cleanup() {
-	[ -f "$work/aiod.pid" ] && kill -TERM "$(cat "$work/aiod.pid")" && sleep 1
-	[ -n "$loop" ] && losetup -d "$loop"
+	if [ -n "$aiod_pid" ] && kill -TERM "$aiod_pid" 2>/dev/null; then
+		i=0
+		while kill -0 "$aiod_pid" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+	fi
+	for l in $loops; do losetup -d "$l"; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
-size=$((256 * 1024 * 1024))
-dd if=/dev/zero of="$work/disk.img" bs=1M count=256 status=none conv=fsync
-loop=$(losetup --direct-io=on -f --show "$work/disk.img")
-${AIOD_WRAPPER:-} "$B/aiod" --fuse "$work/mnt" --pidfile "$work/aiod.pid" --device "rdsk/0s1=$loop"
-echo "backing device $loop; aiod device $work/mnt/rdsk/0s1; $(nproc) CPUs"
-${BENCH_WRAPPER:-} "$B/aiobench" -s $size "$@" "$loop" "$work/mnt/rdsk/0s1"
-echo "durable writes: aiod cache=writethrough (O_DSYNC), native RWF_DSYNC"
-${BENCH_WRAPPER:-} "$B/aiobench" -w -D -s $size "$@" "$loop" "$work/mnt/rdsk/0s1"
-kill -TERM "$(cat "$work/aiod.pid")"
-while [ -e "$work/aiod.pid" ]; do sleep 0.1; done
-${AIOD_WRAPPER:-} "$B/aiod" --fuse "$work/mnt" --pidfile "$work/aiod.pid" --device "rdsk/0s1=$loop,cache=writeback"
-echo "cache=writeback writes: aiod cache=writeback, native without a sync flag"
-${BENCH_WRAPPER:-} "$B/aiobench" -w -s $size "$@" "$loop" "$work/mnt/rdsk/0s1"
+trap 'exit 1' INT TERM HUP
+if [ "${BENCH_QUICK:-0}" = 1 ]; then mib=64; set -- -q "$@"; else mib=256; fi
+if [ "${BENCH_CHART:-yes}" != no ] && ! command -v gnuplot >/dev/null; then
+	echo "run-bench.sh: gnuplot is missing; run: sh scripts/install-deps.sh" \
+	     "gnuplot-nox (or BENCH_CHART=no for no chart)" >&2
+	exit 1
+fi
+mkdir -p "$out"
+for part in a b; do
+	dd if=/dev/zero of="$work/$part.img" bs=1M count=$mib status=none \
+	   conv=fsync
+	l=$(losetup --direct-io=on -f --show "$work/$part.img")
+	loops="$loops $l"
+	eval "loop_$part=$l"
+done
+# shellcheck disable=SC2154
+"$B/aiod" --fuse "$work/mnt" --pidfile "$work/aiod.pid" \
+	--device "rdsk/0s1=$loop_a" --device "rdsk/0s2=$loop_b,cache=writeback"
+aiod_pid=$(cat "$work/aiod.pid")
+echo "partitions: A $loop_a (aiod $work/mnt/rdsk/0s1, durable)," \
+     "B $loop_b (aiod $work/mnt/rdsk/0s2, cache=writeback), $mib MiB each;" \
+     "$(nproc) CPUs; $(uptime)"
+# A sanitizer-built libasync.so (SAN=1) needs the ASan runtime before it.
+preload=$B/libasync.so
+asan=$(ldd "$preload" | sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
+[ -z "$asan" ] || preload="$asan $preload"
+"$B/aiobench" -o "$out" -p "$work/aiod.pid" -L "$preload" "$@" \
+	"$loop_a" "$loop_b" "$work/mnt/rdsk/0s1" "$work/mnt/rdsk/0s2"
+if [ "${BENCH_CHART:-yes}" != no ]; then
+	run=$(head -n 1 "$out/bench.txt" | tr -d "'")
+	gnuplot -e "datafile='$out/bench.dat'; outfile='$out/bench.png';" \
+		-e "subtitle='$run'" "$here/bench.gp"
+	echo "chart: $out/bench.png"
+fi
+echo "table: $out/bench.txt; JSON: $out/bench.json"

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: MIT
 # install-deps.sh -- installs, on Debian 12, every package scoaio needs to
 # build, test and benchmark: the build tools and libraries, the i386 Check
-# library for the 32-bit conformance suite, qemu with Debian's kernel,
-# busybox, nbdkit and nbd-client for the CUSE and NBD VM tests, and promtool
-# (prometheus) and jq, which check aioinfo's and aiotrace's output; with the
-# argument `package`, also the Debian packaging tools (debhelper, dpkg-dev,
-# lintian, fakeroot) that only the package stage needs.  Installs only what
-# is missing (a package dpkg left half-configured or unpacked counts as
-# missing) and prints nothing when nothing is; run as root.  On the way it finishes the work of an
+# library for the 32-bit conformance suite, and qemu with Debian's kernel,
+# busybox, nbdkit and nbd-client for the CUSE and NBD VM tests, jq for the
+# benchmark harness's and aiotrace's checks, promtool (prometheus) for
+# aioinfo --prometheus's; with the argument `package`, also the Debian
+# packaging tools (debhelper, dpkg-dev, lintian, fakeroot) that only the
+# package stage needs, and with `bench` gnuplot for `make bench`'s chart,
+# which nothing else needs.  Installs only what is missing (a package dpkg
+# left half-configured or unpacked counts as missing) and prints nothing
+# when nothing is; run as root.  On the way it finishes the work of an
 # interrupted dpkg (dpkg --configure -a), also once more if apt-get install
 # is itself interrupted, adds the i386 architecture and fetches the apt
 # lists.  Each failure is one line on stderr naming the package or the step,
@@ -29,7 +31,8 @@ die() { echo "install-deps: $*" >&2; exit 1; }
 for group in "$@"; do
 	case $group in
 	package) packages="$packages debhelper dpkg-dev lintian fakeroot" ;;
-	*) die "unknown group '$group' (known: package)" ;;
+	bench) packages="$packages gnuplot-nox" ;;
+	*) die "unknown group '$group' (known: package, bench)" ;;
 	esac
 done
 missing() {	# the packages of $packages not "ok installed", each after a space

@@ -976,12 +976,47 @@ stage_package() {
 	fi
 }
 
+stage_bench() {
+	stage "make bench's harness: one quick round, every contender and pattern"
+	# bench/run-bench.sh with its own aiod and loop devices; bench.json
+	# must hold one measurement of each contender on each pattern
+	# aiobench lists.  No figure is judged: the machine may be busy.
+	out=$work/bench
+	BENCH_QUICK=1 BENCH_CHART=no BENCH_OUT=$out B=$B \
+		sh bench/run-bench.sh >"$work/bench.log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || tail -n 20 "$work/bench.log"
+	result "run-bench.sh, quick" $rc
+	[ $rc -eq 0 ] || return
+	bad=0 n=0
+	for c in native native-poll aiod-ioctl aiod-libasync posix-aio; do
+		for p in $("$B/aiobench" -l); do
+			n=$((n + 1))
+			jq -e --arg c "$c" --arg p "$p" '[.results[] |
+				select(.contender == $c and .pattern == $p and
+				       .iops > 0 and .ratio_to_native > 0 and
+				       .p50_us > 0 and .p99_us >= .p50_us and
+				       .cpu_us_per_io.client > 0 and
+				       .cpu_us_per_io.machine >= 0 and
+				       ((.cpu_us_per_io.daemon != null) ==
+					($c | startswith("aiod-"))) and
+				       (.rounds | length) == 1)] | length == 1' \
+				"$out/bench.json" >/dev/null && continue
+			echo "bench.json: no single full measurement of $c on $p"
+			bad=1
+		done
+	done
+	[ "$(jq '.results | length' "$out/bench.json")" = "$n" ] || {
+		echo "bench.json: not $n results"; bad=1; }
+	result "bench.json: each of 5 contenders on each of $((n / 5)) patterns" $bad
+}
+
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
 all_stages=$(echo install_deps licence unit aioinfo observe prometheus \
 	aiotrace conform libasync libasync_only privileges mlock device_error \
-	data_safety no_seccomp hygiene san_conform livefuzz attack fuzz cli \
-	config logging reload systemd install package vm)
+	data_safety no_seccomp hygiene san_conform livefuzz attack bench fuzz \
+	cli config logging reload systemd install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0

@@ -11,8 +11,8 @@
  * and drops privileges in the processes that play attacker and victim.
  * Every test runs in a process group of its own under a deadline, and
  * every wait inside it is bounded, so a test that finds aiod frozen fails
- * and cleans up instead of hanging.  The two freeze tests end by stopping
- * aiod with SIGTERM (timing its exit), so they run last.  Where an attack
+ * and cleans up instead of hanging.  The three freeze tests end by
+ * stopping aiod with SIGTERM (timing its exit), so they run last.  Where an attack
  * depends on the order in which aiod sees events, the test freezes aiod
  * with SIGSTOP to set up the order a busy aiod would see.
  */
@@ -866,9 +866,24 @@ struct mapped_attack {
 	char file[512];		/* mapped MAP_PRIVATE */
 	long cmd;
 	long page;		/* of the mapping */
+	bool over_lock;		/* mapped over its locked anonymous region */
 	volatile int err;	/* DKIOCASTRT's, once it returned */
 	volatile bool returned;
 };
+
+/* 16 pages of anonymous memory, declared and locked on fd (the attacker
+ * has an allowance), then the file mapped over them: or MAP_FAILED. */
+static char *map_over_lock(int fd, int ffd)
+{
+	char *region = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASYNCMLOCK lk = { region, 16 * PAGE };
+
+	if (region == MAP_FAILED || ioctl(fd, DKIOCMLOCK, &lk))
+		return MAP_FAILED;
+	return mmap(region, 16 * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_FIXED, ffd, 0);
+}
 
 static void mapped_attacker(void *arg)
 {
@@ -879,7 +894,8 @@ static void mapped_attacker(void *arg)
 	become_attacker();
 	ffd = open(a->file, O_RDONLY | O_CLOEXEC);
 	fd = open_part("rshared");
-	map = ffd < 0 ? MAP_FAILED :
+	map = ffd < 0 || fd < 0 ? MAP_FAILED :
+	      a->over_lock ? map_over_lock(fd, ffd) :
 	      mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, ffd, 0);
 	if (fd < 0 || map == MAP_FAILED) {
 		a->err = errno;
@@ -891,9 +907,39 @@ static void mapped_attacker(void *arg)
 	pause();
 }
 
-/* Run two attackers (AU_WRITE from, AU_READ into the file's mapping),
- * watch a root client and aioinfo meanwhile, then time aiod's SIGTERM. */
-static void freeze_attack(const char *file)
+/* aiod's count of processes holding a memory lock, or -1. */
+static int locks_held(void)
+{
+	struct aio_info info;
+	int fd = open_part("rroot");
+	int n = fd >= 0 && ioctl(fd, AIOC_INFO, &info) == 0 ? (int)info.locks
+							 : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/* Give the attacker an allowance (root loads the lock table): 0 or an
+ * errno. */
+static int allow_attacker_locks(void)
+{
+	static struct aio_lktbl table;
+	int fd = open_part("rroot"), err;
+
+	table.count = 1;
+	table.entry[0] = (struct aio_lkent){ .uid = cfg.attacker_uid,
+					      .bytes = 1 << 20 };
+	err = fd < 0 || ioctl(fd, AIOC_LKTBL_LOAD, &table) ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* Run two attackers (AU_WRITE from, AU_READ into the file's mapping, or
+ * with over_lock the file mapped over their locked regions), watch a root
+ * client and aioinfo meanwhile, then time aiod's SIGTERM. */
+static void freeze_attack(const char *file, bool over_lock)
 {
 	struct root_probe *p = shared_alloc(sizeof(*p));
 	struct mapped_attack *a = shared_alloc(2 * sizeof(*a));
@@ -909,9 +955,12 @@ static void freeze_attack(const char *file)
 		snprintf(a[i].file, sizeof(a[i].file), "%s", file);
 		a[i].cmd = i ? AU_READ : AU_WRITE;
 		a[i].page = i;
+		a[i].over_lock = over_lock;
 		att[i] = spawn(mapped_attacker, &a[i]);
 	}
 	usleep(300000);
+	if (over_lock && locks_held() != 2)
+		fail("%d of the attackers' 2 locks granted", locks_held());
 	ops_before = p->ops;
 	usleep(STALL_WATCH_MS * 1000);
 	info_ok = aioinfo_answers();
@@ -971,7 +1020,9 @@ static void cleanup_stall_mount(const char *dir)
 	rmdir(dir);
 }
 
-static void test_fuse_stall_isolated(void)
+/* The attacker's stalling FUSE file system, its bait file mapped into
+ * au_maddr's page (over_lock: over the region it locked). */
+static void stall_attack(bool over_lock)
 {
 	char *dir = report->stall_dir, bait[300];
 	pid_t server, waiter;
@@ -990,11 +1041,26 @@ static void test_fuse_stall_isolated(void)
 		fail("the attacker's FUSE file system did not come up");
 		kill_and_reap(waiter);
 	} else {
-		freeze_attack(bait);
+		freeze_attack(bait, over_lock);
 	}
 	kill_and_reap(server);
 	cleanup_stall_mount(dir);
 	dir[0] = '\0';
+}
+
+static void test_fuse_stall_isolated(void)
+{
+	stall_attack(false);
+}
+
+static void test_locked_region_remapped(void)
+{
+	int err = allow_attacker_locks();
+
+	if (err)
+		fail("loading the lock table as root: %s", strerror(err));
+	else
+		stall_attack(true);
 }
 
 static void test_own_device_mapping_no_deadlock(void)
@@ -1006,7 +1072,7 @@ static void test_own_device_mapping_no_deadlock(void)
 		return;
 	}
 	report->abort_aiod_conn = true;
-	freeze_attack(part_path("rshared"));
+	freeze_attack(part_path("rshared"), false);
 	/* Deadlocked for good: only an abort of its connection frees it. */
 	if (cfg.have_conn && aiod_pid() > 0 && kill(aiod_pid(), 0) == 0)
 		abort_fuse_conn(cfg.aiod_conn);
@@ -2190,6 +2256,11 @@ static const struct test {
 	  NEED_PIDFILE | NEED_AIOINFO | NEED_STALLFS, 40,
 	  "au_maddr in a mapping of nobody's stalling FUSE file: root is "
 	  "served, aioinfo answers, SIGTERM stops aiod (stops aiod)" },
+	{ "locked_region_remapped", test_locked_region_remapped,
+	  NEED_PIDFILE | NEED_AIOINFO | NEED_STALLFS, 40,
+	  "nobody, with a lock allowance, maps its stalling FUSE file over "
+	  "its locked anonymous region: root is served, aioinfo answers, "
+	  "SIGTERM stops aiod (stops aiod)" },
 	{ "own_device_mapping_no_deadlock",
 	  test_own_device_mapping_no_deadlock, NEED_PIDFILE | NEED_AIOINFO, 40,
 	  "au_maddr in a mapping of aiod's own device file: no deadlock "

@@ -153,6 +153,18 @@ expect "no apt-get install" unsaid m/log "^apt-get install"
 done_
 
 machine
+echo "gnuplot-nox -" >"$t/m/status"
+run "group bench: gnuplot installed only when asked for"
+expect "exit 0" [ $rc -eq 0 ]
+expect "no output" lines out 0
+expect "no apt-get install" unsaid m/log "^apt-get install"
+run "group bench: gnuplot installed only when asked for" bench
+expect "exit 0" [ $rc -eq 0 ]
+expect "gnuplot-nox installed" said out "^install-deps: installing gnuplot-nox$"
+expect "one apt-get install of it" calls "^apt-get install .* gnuplot-nox$" 1
+done_
+
+machine
 echo "fio -" >"$t/m/status"
 echo 1000 >"$t/m/uid"
 run "not root: exit 1, names what is missing, changes nothing"
