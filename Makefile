@@ -49,7 +49,8 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
                 aiod/clientmem.c aiod/direct.c aiod/attach_msg.c \
-                aiod/frontend_cuse.c common/failmsg.c
+                aiod/stats.c aiod/trace.c \
+                aiod/frontend_cuse.c common/failmsg.c common/latency.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
 # Each program's sources and libraries.
@@ -64,7 +65,10 @@ aiod_LIBS       = -laio -lseccomp $(SYSTEMD_LIBS) $(FUSE_LIBS) -pthread
 aiod_STATIC_LIBS = -laio -lseccomp $(FUSE_STATIC_LIBS)
 aiolkinit_SRCS  = aiolkinit/aiolkinit.c aiolkinit/memlock_conf.c \
                   common/failmsg.c common/cli.c
-aioinfo_SRCS    = aioinfo/aioinfo.c common/cli.c
+aioinfo_SRCS    = aioinfo/aioinfo.c common/aiodfind.c common/latency.c \
+                  common/failmsg.c common/jsonstr.c common/cli.c
+aiotrace_SRCS   = aiotrace/aiotrace.c common/aiodfind.c common/failmsg.c \
+                  common/jsonstr.c common/cli.c
 aioconform_SRCS = $(CONFORM_SRCS) common/cli.c
 aioconform_LIBS = $(CHECK_LIBS)
 unit-tests_SRCS = $(wildcard test/unit/*.c) $(AIOD_LIB_SRCS) \
@@ -87,6 +91,8 @@ aiostallfs_LIBS = $(FUSE_LIBS)
 aioprobe_SRCS   = test/libasync/aioprobe.c
 # What a client can reach through libasync's direct-path descriptors.
 aiocontain_SRCS = test/libasync/aiocontain.c
+# Holds a DKIOCMLOCK region until its input ends (aioinfo -l's test).
+aiolockhold_SRCS = test/observe/aiolockhold.c
 # What systemd would hear from aiod (sd_notify), for the tests.
 notifylisten_SRCS = test/service/notifylisten.c
 # Random requests against a running aiod (also i386, built by make check).
@@ -94,12 +100,12 @@ aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS = aiod aiolkinit aioinfo aioconform unit-tests aiodemo scodb aiobench \
-           dmcreate aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz aiocontain notifylisten
+PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
+           aiobench dmcreate aioattack aiovictim aiostallfs aioprobe \
+           aiolivefuzz aiocontain aiolockhold notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device.
-STATIC_PROGRAMS = aiod aiolkinit aioinfo aioconform aiodemo scodb dmcreate
+STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
 LIBASYNC_PROGRAMS = aioconform scodb
@@ -214,7 +220,7 @@ ifeq ($(SAN),1)
 	$(MAKE) all fuzz-build
 else
 	$(MAKE) all static fuzz-build $(B)/aioconform32 $(B)/aiovictim32 \
-	        $(B)/aiolivefuzz32
+	        $(B)/aiolivefuzz32 $(B)/aioinfo32 $(B)/aiotrace32
 	$(MAKE) B=build-san SAN=1 build-san/aiod
 endif
 	B=$(B) sh test/run-tests.sh
@@ -235,7 +241,7 @@ bench:
 # configuration files, which never replace edited ones (and which
 # uninstall removes only if they are still as installed).  libasync.pc
 # and aiod.service are made at install time, for this install's paths.
-INSTALL_PROGRAMS = aiod aiolkinit aioinfo aioconform
+INSTALL_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform
 # aiobench(1) documents a build-tree tool that is not installed.
 INSTALL_MAN = $(filter-out man/aiobench.1,$(wildcard man/*.[1-9]))
 INSTALL_DOCS = README.md $(wildcard LICENSE)

@@ -52,7 +52,10 @@ _Static_assert(sizeof(long) == 8 && sizeof(void *) == 8,
 
 /* The admin structures have one layout for both ABIs. */
 _Static_assert(sizeof(struct aio_info) == 80 && sizeof(struct aio_devinfo) ==
-	       184 && sizeof(struct aio_lktbl) == 16008 &&
+	       1008 && sizeof(struct aio_daemon) == 24 &&
+	       sizeof(struct aio_locks) == 12816 &&
+	       sizeof(struct aio_trace_open) == 8 &&
+	       sizeof(struct aio_trace_batch) == 16016 && sizeof(struct aio_lktbl) == 16008 &&
 	       sizeof(struct aio_seek) == 16 && sizeof(struct aio_pio) == 24,
 	       "scoaio/ioctl.h layout");
 
@@ -79,6 +82,14 @@ struct aio_cmd abi_decode(unsigned int cmd, bool compat_caller)
 		{ AIOC_INFO, BOTH, AIO_OP_INFO, 0, sizeof(struct aio_info) },
 		{ AIOC_DEVINFO, BOTH, AIO_OP_DEVINFO,
 		  sizeof(struct aio_devinfo), sizeof(struct aio_devinfo) },
+		{ AIOC_DAEMON, BOTH, AIO_OP_DAEMON, 0,
+		  sizeof(struct aio_daemon) },
+		{ AIOC_LOCKS, BOTH, AIO_OP_LOCKS, sizeof(struct aio_locks),
+		  sizeof(struct aio_locks) },
+		{ AIOC_TRACE_OPEN, BOTH, AIO_OP_TRACE_OPEN,
+		  sizeof(struct aio_trace_open), 0 },
+		{ AIOC_TRACE_READ, BOTH, AIO_OP_TRACE_READ, 0,
+		  sizeof(struct aio_trace_batch) },
 		{ AIOC_IDENT, BOTH, AIO_OP_IDENT, 0, sizeof(struct aio_ident) },
 		{ AIOC_SEEK, BOTH, AIO_OP_SEEK, sizeof(struct aio_seek),
 		  sizeof(struct aio_seek) },

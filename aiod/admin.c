@@ -2,8 +2,10 @@
 /*
  * admin.c -- the administrative ioctls of scoaio/ioctl.h, served on every
  * aiod device: loading the lock permission table (root only, judged by the
- * uid the kernel reports for the caller) and aioinfo's figures, global and
- * per device, read from the live counters so they are exact.
+ * uid the kernel reports for the caller) and aioinfo's figures: global,
+ * per device (counters, backing, latency histograms), the daemon's pid and
+ * uptime, the lock table's entries and the locks held, read from the live
+ * state so they are exact.
  */
 #include "aiod.h"
 
@@ -98,5 +100,60 @@ int admin_devinfo(struct aio_devinfo *d)
 	d->bytes_read = dev->stats.bytes_read;
 	d->bytes_written = dev->stats.bytes_written;
 	d->errors = dev->stats.errors;
+	d->flags = (dev->readonly ? AIO_DEV_RO : 0) |
+		   (dev->spec.writeback ? AIO_DEV_WRITEBACK : 0);
+	memset(d->path, 0, sizeof(d->path));
+	snprintf(d->path, sizeof(d->path), "%s", dev->spec.path);
+	d->offset = dev->offset;
+	d->inflight = dev->stats.inflight;
+	memcpy(d->latency, dev->stats.latency, sizeof(d->latency));
+	return 0;
+}
+
+unsigned admin_device_index(const struct device *dev)
+{
+	for (size_t i = 0; i < ndevices; i++)
+		if (devices[i] == dev)
+			return (unsigned)i;
+	return 0xffff;
+}
+
+/* Collects the locks held, from l->start on, into l. */
+static void add_holder(struct caller *c, void *arg)
+{
+	struct aio_locks *l = arg;
+	uint32_t at = l->total++;
+
+	if (!c->lock || c->exited) {
+		l->total--;
+		return;
+	}
+	if (at < l->start || l->count == AIO_LOCKS_MAX)
+		return;
+	l->ent[l->count++] = (struct aio_lockent){
+		.id = (uint32_t)c->tgid, .uid = (uint32_t)c->uid,
+		.addr = c->region.addr, .bytes = c->region.size,
+		.in_use = c->region.size };
+}
+
+int admin_locks(struct aio_locks *l)
+{
+	l->count = l->total = 0;
+	if (l->kind == AIO_LOCKS_HELD) {
+		callers_foreach(add_holder, l);
+		return 0;
+	}
+	if (l->kind != AIO_LOCKS_TABLE)
+		return EINVAL;
+	l->total = locktbl_users();
+	for (uint32_t i = l->start; i < l->total && l->count < AIO_LOCKS_MAX;
+	     i++) {
+		struct aio_lockent *e = &l->ent[l->count++];
+		uid_t uid;
+
+		*e = (struct aio_lockent){ 0 };
+		locktbl_user(i, &uid, &e->bytes, &e->in_use);
+		e->id = e->uid = (uint32_t)uid;
+	}
 	return 0;
 }

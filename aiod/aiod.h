@@ -36,6 +36,7 @@
 #include "rules.h"
 #include <scoaio/direct.h>
 #include "common/failmsg.h"
+#include "common/latency.h"
 
 /* ---- log.c ---------------------------------------------------------- */
 
@@ -225,6 +226,10 @@ enum aio_op {
 	AIO_OP_LKTBL_LOAD,	/* scoaio/ioctl.h */
 	AIO_OP_INFO,
 	AIO_OP_DEVINFO,
+	AIO_OP_DAEMON,
+	AIO_OP_LOCKS,
+	AIO_OP_TRACE_OPEN,	/* aiotrace */
+	AIO_OP_TRACE_READ,
 	AIO_OP_IDENT,		/* libasync's positional I/O */
 	AIO_OP_SEEK,
 	AIO_OP_PREAD,
@@ -300,6 +305,8 @@ void caller_put(struct caller *c);
  * next request starts afresh. */
 void caller_image_ended(struct caller *c);
 unsigned callers_active(void);
+/* fn(c, arg) for every live caller. */
+void callers_foreach(void (*fn)(struct caller *c, void *arg), void *arg);
 
 /* ---- quota.c -------------------------------------------------------- */
 
@@ -382,6 +389,10 @@ void locktbl_shutdown(void);
  * drops the others.  0, or ENOSPC (more than NAIOLOCKTBL; no change). */
 int locktbl_load(const struct lock_entry *e, size_t n, bool replace);
 unsigned locktbl_entries(void);
+/* Users with an entry or locked memory (0 .. locktbl_users()-1): uid, its
+ * allowance (0 without an entry) and the bytes its processes lock now. */
+unsigned locktbl_users(void);
+void locktbl_user(unsigned i, uid_t *uid, uint64_t *bytes, uint64_t *in_use);
 unsigned locktbl_locks(void);
 uint64_t locktbl_locked_bytes(void);
 /* Lock [addr, addr+size) for process pid of uid if the table lets uid:
@@ -401,6 +412,8 @@ struct device_stats {
 	uint64_t reads, writes;
 	uint64_t bytes_read, bytes_written;
 	uint64_t errors;
+	uint64_t inflight;		/* transfers started, not ended */
+	struct latency_hist latency[2];	/* DKIOCASTRT reads [0], writes [1] */
 };
 
 struct backing;
@@ -506,10 +519,11 @@ struct aio_file *engine_open(struct device *dev, int open_flags);
 /* Free a file whose open was never answered. */
 void engine_discard(struct aio_file *f);
 uint64_t engine_file_size(const struct aio_file *f);
-/* What the direct path needs of an open file: its device, its id (unique
- * while aiod runs) and the directions it was opened for. */
-struct device *engine_file_device(const struct aio_file *f, uint64_t *id,
-				  bool *readable, bool *writable);
+struct device *engine_file_device(const struct aio_file *f);
+/* The open file's id (unique while aiod runs) and the directions it was
+ * opened for. */
+uint64_t engine_file_id(const struct aio_file *f, bool *readable,
+			bool *writable);
 /* Answered once the file's transfers have ended; release frees f. */
 void engine_flush(struct aio_file *f, struct engine_call *call);
 void engine_release(struct aio_file *f, struct engine_call *call);
@@ -546,17 +560,61 @@ void engine_pio(struct aio_file *f, struct engine_call *call,
 		const struct requester *who, bool write, uint64_t addr,
 		uint64_t len, int64_t offset);
 
+/* ---- stats.c -------------------------------------------------------- */
+
+struct aio_daemon;
+void stats_init(void);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t stats_clock_ns(void);
+/* A DKIOCASTRT on dev accepted at accepted_ns has completed: its latency,
+ * recorded in dev's histogram of its direction. */
+uint64_t stats_request_done(struct device *dev, bool write,
+			    uint64_t accepted_ns);
+void stats_daemon(struct aio_daemon *d);
+
+/* ---- trace.c -------------------------------------------------------- *
+ * aiotrace's sessions (scoaio/ioctl.h).  trace_on is true while any
+ * tracer is open; every hook is called only behind a test of it.  The
+ * call hooks may run on memory workers, the rest on the event loop. */
+
+extern _Atomic bool trace_on;
+
+struct aio_trace_rec;
+struct aio_trace_batch;
+void trace_shutdown(void);
+/* Make the open file 'file' (an engine file, only compared) a tracer of
+ * who's view, of one pid or all: 0, EBUSY (already one), EAGAIN (too many
+ * tracers) or ENOMEM. */
+int trace_open(const void *file, const struct requester *who, pid_t pid);
+/* Take up to AIO_TRACE_BATCH records of file's tracer: 0 or EINVAL. */
+int trace_read(const void *file, struct aio_trace_batch *out);
+/* Tracers open now. */
+uint32_t trace_tracers(void);
+/* file is closing: its tracer, if any, ends. */
+void trace_file_closed(const void *file);
+/* An aio(M) call answered (AIO_TRACE_MLOCK, _ASTRT, _ASTAT) or a
+ * transfer completed (AIO_TRACE_DONE) for thread pid of uid on dev: rec
+ * holds the kind and the arguments; this adds the time, pid, uid and
+ * device and hands it to every tracer that may see it. */
+void trace_record(const struct device *dev, pid_t pid, uid_t uid,
+		  struct aio_trace_rec *rec);
+
 /* ---- admin.c -------------------------------------------------------- */
 
 struct aio_lktbl;
 struct aio_info;
 struct aio_devinfo;
+struct aio_locks;
 /* The devices aioinfo lists (reload.c's set, again after each change). */
 void admin_init(struct device *const *devs, size_t ndevs);
 /* The admin ioctls of scoaio/ioctl.h: 0 or an errno. */
 int admin_lktbl_load(const struct requester *who, const struct aio_lktbl *t);
 void admin_info(struct aio_info *info);
 int admin_devinfo(struct aio_devinfo *d);
+/* dev's index among the devices listed, as AIOC_DEVINFO numbers them, or
+ * 0xffff if it is not listed (retired by a reload). */
+unsigned admin_device_index(const struct device *dev);
+int admin_locks(struct aio_locks *l);
 
 /* ---- direct.c ------------------------------------------------------ *
  * The direct path's control side: AIOC_ATTACH tokens, the attach socket

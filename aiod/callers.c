@@ -155,6 +155,14 @@ unsigned callers_active(void)
 	return ncallers;
 }
 
+void callers_foreach(void (*fn)(struct caller *c, void *arg), void *arg)
+{
+	struct caller *c;
+
+	LIST_FOREACH(c, &caller_list, link)
+		fn(c, arg);
+}
+
 static pid_t read_tgid(pid_t tid)
 {
 	char path[64], line[256];

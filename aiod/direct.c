@@ -464,8 +464,8 @@ int direct_issue(struct aio_file *f, const struct requester *who,
 {
 	struct token *t = &tokens[next_token];
 	bool readable, writable;
-	uint64_t id;
-	struct device *dev = engine_file_device(f, &id, &readable, &writable);
+	uint64_t id = engine_file_id(f, &readable, &writable);
+	struct device *dev = engine_file_device(f);
 	struct caller *c;
 	int err;
 

@@ -14,13 +14,17 @@
  * when declared, run theirs on the loop (no hand-over to a worker and
  * back), so that the requests drained in one wake-up reach io_submit
  * together.  A region lasts until its process exits or execs, or until
- * the last file it was declared on is closed.
+ * the last file it was declared on is closed.  Each request's latency,
+ * from acceptance to completion, goes to stats.c, and to trace.c while
+ * anyone traces.
  */
 #include "engine_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/async.h>
+#include <scoaio/ioctl.h>
 #include <unistd.h>
 
 /* One DKIOCASTRT, from start until DKIOCASTAT returns its status. */
@@ -34,6 +38,7 @@ struct aio_request {
 	struct mem_lock *lock;		/* io.buf is in it; NULL: the pool */
 	bool on_loop;			/* its copies run on the loop */
 	struct status status;
+	uint64_t accepted_ns;		/* stats_clock_ns() at DKIOCASTRT */
 	STAILQ_ENTRY(aio_request) link;	/* accepted, then f's done list */
 };
 
@@ -237,11 +242,32 @@ static void request_delivered(struct mem_job *j)
 	engine_transfer_ended(f);
 }
 
+static void trace_completion(const struct aio_request *r, long result,
+			     uint64_t latency)
+{
+	struct aio_trace_rec rec = {
+		.kind = AIO_TRACE_DONE,
+		.cmd = r->io.write ? AU_WRITE : AU_READ,
+		.error = result < 0 ? (int32_t)-result
+				    : (size_t)result != r->io.len ? EIO : 0,
+		.count = result < 0 ? 0 : (int32_t)result,
+		.addr = r->status.iomaddr, .size = r->io.len,
+		.block = r->io.offset / AIO_BLOCK, .ref = r->status.ioref,
+		.latency_ns = latency,
+	};
+
+	trace_record(r->io.dev, r->job.tid, r->caller->uid, &rec);
+}
+
 static void request_done(struct backend_io *io, long result)
 {
 	struct aio_request *r = (struct aio_request *)io;
+	uint64_t latency = stats_request_done(io->dev, io->write,
+					      r->accepted_ns);
 
 	engine_count_transfer(io->dev, io->write, result, io->len);
+	if (atomic_load_explicit(&trace_on, memory_order_relaxed))
+		trace_completion(r, result, latency);
 	if (result < 0) {
 		r->status.iostatus = (int16_t)-result;
 	} else if ((size_t)result != io->len) {
@@ -352,6 +378,7 @@ void engine_start(struct aio_file *f, struct engine_call *call,
 		.file = f, .caller = c, .call = call, .memfd = -1,
 		.lock = c->lock, .on_loop = c->region_on_loop,
 		.status = { .iomaddr = rq->maddr, .ioref = rq->ref },
+		.accepted_ns = stats_clock_ns(),
 	};
 	/* The slot is the request's from here; free_request gives it back. */
 	caller_hold(c);

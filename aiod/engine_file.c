@@ -79,13 +79,17 @@ uint64_t engine_file_size(const struct aio_file *f)
 	return f->dev->size;
 }
 
-struct device *engine_file_device(const struct aio_file *f, uint64_t *id,
-				  bool *readable, bool *writable)
+struct device *engine_file_device(const struct aio_file *f)
 {
-	*id = f->id;
+	return f->dev;
+}
+
+uint64_t engine_file_id(const struct aio_file *f, bool *readable,
+			bool *writable)
+{
 	*readable = f->readable;
 	*writable = f->writable;
-	return f->dev;
+	return f->id;
 }
 
 static void free_file(struct aio_file *f)
@@ -104,11 +108,13 @@ void engine_transfer_started(struct aio_file *f)
 {
 	inflight_total++;
 	f->inflight++;
+	f->dev->stats.inflight++;
 }
 
 void engine_transfer_ended(struct aio_file *f)
 {
 	inflight_total--;
+	f->dev->stats.inflight--;
 	if (--f->inflight)
 		return;
 	while (!STAILQ_EMPTY(&f->waiters)) {

@@ -5,7 +5,8 @@
  * batch per wake-up while requests queue up, else one), names the
  * requester by the pid and uid the kernel reports, decodes ioctls through
  * abi.c, calls the engine or admin.c, and turns their results into
- * replies.  A request the engine holds (a read, a write, a positional
+ * replies; while anyone traces, each aio(M) call answered goes to trace.c
+ * with its arguments and outcome.  A request the engine holds (a read, a write, a positional
  * transfer, a flush or release waiting for transfers) carries a
  * glue_call, which the engine answers through.
  */
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/async.h>
@@ -145,6 +147,10 @@ struct glue_call {
 	fuse_req_t req;
 	enum reply_kind kind;
 	bool compat;		/* REPLY_STATUSES: for an i386 caller */
+	bool traced;		/* trace.c gets the outcome and these: */
+	const struct device *dev;
+	struct requester who;
+	struct aio_trace_rec rec;
 };
 
 static struct aio_file *file_of(const struct fuse_file_info *fi)
@@ -168,6 +174,12 @@ static void reply_later(struct engine_call *call, int err,
 	enum reply_kind kind = gc->kind;
 	bool compat = gc->compat;
 
+	if (gc->traced) {
+		gc->rec.error = err;
+		if (kind == REPLY_STATUSES)
+			gc->rec.count = err ? 0 : (int32_t)n;
+		trace_record(gc->dev, gc->who.tid, gc->who.uid, &gc->rec);
+	}
 	free(gc);
 	if (err || kind == REPLY_OUTCOME)
 		fuse_reply_err(req, err);
@@ -193,8 +205,31 @@ static struct engine_call *new_call(fuse_req_t req, enum reply_kind kind)
 		fuse_reply_err(req, ENOMEM);
 		return NULL;
 	}
-	*gc = (struct glue_call){ { .done = reply_later }, req, kind, false };
+	gc->call.done = reply_later;
+	gc->req = req;
+	gc->kind = kind;
+	gc->compat = false;
+	gc->traced = false;
 	return &gc->call;
+}
+
+/* An aio(M) call of who on f, to be traced with its outcome if anyone is
+ * tracing: a pending call, or NULL after replying ENOMEM. */
+static struct engine_call *new_aio_call(fuse_req_t req, enum reply_kind kind,
+					struct aio_file *f,
+					const struct requester *who,
+					const struct aio_trace_rec *rec)
+{
+	struct engine_call *call = new_call(req, kind);
+	struct glue_call *gc = (struct glue_call *)call;
+
+	if (call && atomic_load_explicit(&trace_on, memory_order_relaxed)) {
+		gc->traced = true;
+		gc->dev = engine_file_device(f);
+		gc->who = *who;
+		gc->rec = *rec;
+	}
+	return call;
 }
 
 void glue_open(fuse_req_t req, struct device *dev, struct fuse_file_info *fi)
@@ -241,6 +276,9 @@ void glue_release(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct engine_call *call = new_call(req, REPLY_OUTCOME);
 
+	/* A tracer is opened on the loop, as this runs: trace_on is set. */
+	if (atomic_load_explicit(&trace_on, memory_order_relaxed))
+		trace_file_closed(file_of(fi));
 	if (call)
 		engine_release(file_of(fi), call);
 	/* else the file stays: the kernel has forgotten it, aiod cannot
@@ -272,7 +310,9 @@ static void do_status(fuse_req_t req, struct aio_file *f,
 		      const struct requester *who, bool compat, uint64_t arg,
 		      size_t size)
 {
-	struct engine_call *call = new_call(req, REPLY_STATUSES);
+	struct aio_trace_rec rec = { .kind = AIO_TRACE_ASTAT };
+	struct engine_call *call = new_aio_call(req, REPLY_STATUSES, f, who,
+						&rec);
 
 	if (call) {
 		((struct glue_call *)call)->compat = compat;
@@ -291,6 +331,44 @@ static void do_pio(fuse_req_t req, struct aio_file *f,
 		engine_pio(f, call, who, write, pio.buf, pio.len, pio.offset);
 }
 
+static void do_locks(fuse_req_t req, const void *in)
+{
+	/* zeroed: the entries past count go out too */
+	struct aio_locks *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(l, in, offsetof(struct aio_locks, ent));
+	reply_result(req, admin_locks(l), l, sizeof(*l));
+	free(l);
+}
+
+static void do_trace_open(fuse_req_t req, struct aio_file *f,
+			  const struct requester *who, const void *in)
+{
+	struct aio_trace_open o;
+
+	memcpy(&o, in, sizeof(o));
+	reply_result(req, trace_open(f, who, (pid_t)o.pid), NULL, 0);
+}
+
+static void do_trace_read(fuse_req_t req, struct aio_file *f)
+{
+	struct aio_trace_batch *b = malloc(sizeof(*b));
+	int err;
+
+	if (!b) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	err = trace_read(f, b);
+	reply_result(req, err, b, offsetof(struct aio_trace_batch, rec) +
+		     b->count * sizeof(b->rec[0]));
+	free(b);
+}
+
 void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 		unsigned int flags, const void *in, size_t in_size,
 		size_t out_size, uint64_t arg)
@@ -305,6 +383,8 @@ void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 	struct aio_devinfo dev;
 	struct aio_ident id;
 	struct aio_attach att;
+	struct aio_daemon daemon;
+	struct aio_trace_rec rec;
 
 	if (d.op == AIO_OP_UNKNOWN) {
 		fuse_reply_err(req, ENOTTY);
@@ -317,12 +397,19 @@ void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 	switch (d.op) {
 	case AIO_OP_MLOCK:
 		abi_get_mlock(in, d.compat, &m);
-		if ((call = new_call(req, REPLY_IOCTL)))
+		rec = (struct aio_trace_rec){ .kind = AIO_TRACE_MLOCK,
+					      .addr = m.avaddr,
+					      .size = m.asize };
+		if ((call = new_aio_call(req, REPLY_IOCTL, f, &who, &rec)))
 			engine_mlock(f, call, &who, &m);
 		break;
 	case AIO_OP_ASTRT:
 		abi_get_request(in, d.compat, &rq);
-		if ((call = new_call(req, REPLY_IOCTL)))
+		rec = (struct aio_trace_rec){
+			.kind = AIO_TRACE_ASTRT, .cmd = rq.cmd,
+			.addr = rq.maddr, .size = (uint64_t)rq.size,
+			.block = (uint64_t)rq.daddr, .ref = rq.ref };
+		if ((call = new_aio_call(req, REPLY_IOCTL, f, &who, &rec)))
 			engine_start(f, call, &who, &rq);
 		break;
 	case AIO_OP_ASTAT:
@@ -338,6 +425,20 @@ void glue_ioctl(fuse_req_t req, struct fuse_file_info *fi, unsigned int cmd,
 	case AIO_OP_DEVINFO:
 		memcpy(&dev, in, sizeof(dev));
 		reply_result(req, admin_devinfo(&dev), &dev, sizeof(dev));
+		break;
+	case AIO_OP_DAEMON:
+		stats_daemon(&daemon);
+		daemon.tracers = trace_tracers();
+		reply_result(req, 0, &daemon, sizeof(daemon));
+		break;
+	case AIO_OP_LOCKS:
+		do_locks(req, in);
+		break;
+	case AIO_OP_TRACE_OPEN:
+		do_trace_open(req, f, &who, in);
+		break;
+	case AIO_OP_TRACE_READ:
+		do_trace_read(req, f);
 		break;
 	case AIO_OP_IDENT:
 		id = (struct aio_ident){ AIO_IDENT_MAGIC, 1,

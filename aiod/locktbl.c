@@ -126,6 +126,18 @@ uint64_t locktbl_locked_bytes(void)
 	return locked_bytes;
 }
 
+unsigned locktbl_users(void)
+{
+	return (unsigned)nused;
+}
+
+void locktbl_user(unsigned i, uid_t *uid, uint64_t *bytes, uint64_t *in_use)
+{
+	*uid = table[i].uid;
+	*bytes = table[i].listed ? table[i].bytes : 0;
+	*in_use = table[i].in_use;
+}
+
 /* May uid lock size more bytes?  Reserves them if so. */
 static bool reserve(uid_t uid, uint64_t size)
 {

@@ -341,6 +341,7 @@ int main(int argc, char **argv)
 		die("signalfd: %s", strerror(errno));
 
 	raise_fd_limit(&cfg);
+	stats_init();
 	engine_init(&cfg.tun);
 	reload_serve(fe, &o.src);
 	if (loop_init() ||
@@ -429,6 +430,7 @@ int main(int argc, char **argv)
 	quota_shutdown();
 	backend_shutdown();
 	glue_shutdown();
+	trace_shutdown();
 	loop_shutdown();
 	reload_shutdown();
 	config_free(&cfg);

@@ -4,7 +4,8 @@
 # build, test and benchmark: the build tools and libraries, the i386 Check
 # library for the 32-bit conformance suite, and qemu with Debian's kernel,
 # busybox, nbdkit and nbd-client for the CUSE and NBD VM tests, jq for the
-# benchmark harness's check; with the argument `package`, also the Debian
+# benchmark harness's and aiotrace's checks, promtool (prometheus) for
+# aioinfo --prometheus's; with the argument `package`, also the Debian
 # packaging tools (debhelper, dpkg-dev, lintian, fakeroot) that only the
 # package stage needs, and with `bench` gnuplot for `make bench`'s chart,
 # which nothing else needs.  Installs only what is missing (a package dpkg
@@ -21,7 +22,7 @@ packages="make gcc clang pkg-config libaio-dev libfuse3-dev fuse3 check
           gcc-multilib libc6-dev-i386 util-linux
           qemu-system-x86 linux-image-amd64 busybox-static cpio
           nbdkit nbd-client
-          check:i386 libsubunit-dev:i386 fio jq"
+          check:i386 libsubunit-dev:i386 fio prometheus jq"
 
 say() { echo "install-deps: $*"; }
 die() { echo "install-deps: $*" >&2; exit 1; }

@@ -7,7 +7,10 @@
 # loop device (an O_DIRECT image file where loop devices are
 # missing), as root and, with the lock table loaded by aiolkinit, as an
 # unprivileged user; libasync preloaded and linked, and the legacy database
-# example; aioinfo's figures after a known workload; a lock table of the
+# example; aioinfo's figures after a known workload, its latency
+# histograms, backings, rates under load, lock holders and finding aiods by
+# itself, its Prometheus output through promtool, and aiotrace following
+# aiodemo (pids, completions, -p, JSON, drops, a user's view); a lock table of the
 # largest size overflowing; a device error on an image-file partition;
 # libasync's ioctls reaching no other driver, and its exports; every aiod
 # thread's capabilities, no_new_privs and seccomp filter, and --no-seccomp;
@@ -752,10 +755,285 @@ stage_vm() {
 	fi
 }
 
+# aioinfo --json's figure FIELD of device NAME (jq), for the aiod of $mnt.
+dev_field() {	# NAME FIELD-PATH
+	"$B/aioinfo" --json "$mnt/rroot" |
+		jq -r --arg n "$1" ".devices[] | select(.name == \$n) | $2"
+}
+tracers() { "$B/aioinfo" --json "$mnt/rroot" | jq -r .tracers; }
+# COMMAND (an aiotrace) in the background, its pid in $tracer, once the
+# tracers before it are gone (FUSE releases a file after its process has
+# exited), and until it traces.
+start_tracer() {	# OUT ERR COMMAND...
+	out=$1 err=$2
+	shift 2
+	wait_tracers 0 || return 1
+	"$@" >"$out" 2>"$err" &
+	tracer=$!
+	wait_tracers 1
+}
+wait_tracers() {	# N: until aiod has N tracers open (at most 20 s)
+	i=0
+	while [ "$(tracers)" != "$1" ]; do
+		[ $i -ge 200 ] && { echo "aiod has not $1 tracers"; return 1; }
+		sleep 0.1; i=$((i + 1))
+	done
+}
+# COMMAND... in a process that stops itself first; its pid is $held_pid,
+# and kill -CONT starts the command.
+held() {
+	sh -c 'kill -STOP $$; exec "$@"' sh "$@" &
+	held_pid=$!
+	wait_stopped "$held_pid"
+}
+wait_stopped() {	# PID: until it is stopped (at most 20 s)
+	i=0
+	until grep -q '^State:.*[tT]' "/proc/$1/status" 2>/dev/null; do
+		[ $i -ge 400 ] && { echo "process $1 did not stop"; return 1; }
+		sleep 0.05; i=$((i + 1))
+	done
+}
+
+stage_observe() {
+	stage "aioinfo: exact counters, latency histograms, backings, rates, locks held, finding aiods"
+	# shellcheck disable=SC2086
+	start_aiod $devices
+	result "aiod starts" $?
+	"$B/aiodemo" "$mnt/rdsk/0s1" 20 >/dev/null &&
+		[ "$(dev_field rdsk/0s1 .reads)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 .writes)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 .read_latency.count)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 .write_latency.count)" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 '.write_latency.buckets_us | add')" = 20 ] &&
+		[ "$(dev_field rdsk/0s1 '.read_latency.sum_ns > 0')" = true ] &&
+		[ "$(dev_field rdsk/0s1 .inflight)" = 0 ] &&
+		[ "$(dev_field rroot .reads)" = 0 ] &&
+		[ "$(dev_field rroot .read_latency.count)" = 0 ]
+	result "aioinfo: 20 reads and 20 writes, each in its latency histogram" $?
+	[ "$(dev_field rdsk/0s2 .backing)" = "$backing" ] &&
+		[ "$(dev_field rdsk/0s2 .offset)" = "$half" ] &&
+		[ "$(dev_field rdsk/0s2 .size)" = "$quarter" ] &&
+		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter$" &&
+		"$B/aioinfo" "$mnt/rroot" | grep -q "^aiod pid $aiod_pid, up "
+	result "aioinfo: each device's backing, offset and size; pid and uptime" $?
+	"$B/aioinfo" --json | jq -e --arg p "$aiod_pid" --arg m "$mnt/" \
+		'select(.pid == ($p | tonumber)) | .via | startswith($m)' \
+		>/dev/null
+	result "aioinfo without a device finds this aiod by its mount" $?
+	out=$("$B/aioinfo" --json | jq -s --arg p "$aiod_pid" \
+		'[.[] | select(.pid == ($p | tonumber))] | length')
+	[ "$out" = 1 ]
+	result "aioinfo without a device names this aiod once" $?
+	out=$("$B/aioinfo" -i 0.2 -c 3 "$mnt/rroot")
+	echo "$out" | head -5
+	[ "$(echo "$out" | grep -c '^total ')" = 3 ] &&
+		[ "$(echo "$out" | grep -c 'reads/s *writes/s *MB/s *avg_us *p99_us *inflight *errors')" = 3 ]
+	result "aioinfo -i 0.2 -c 3: three reports with totals" $?
+	"$B/aiodemo" "$mnt/rdsk/0s1" 4000 >/dev/null &
+	load=$!
+	out=$("$B/aioinfo" -i 1 -c 3 --json "$mnt/rroot")
+	wait $load
+	rc=$?
+	echo "$out" | head -1
+	[ $rc -eq 0 ] && [ "$(echo "$out" | jq -s length)" = 3 ] &&
+		echo "$out" | jq -e -s 'map(.devices[] | select(.name ==
+			"rdsk/0s1") | .reads_per_s + .writes_per_s) | add > 0' \
+			>/dev/null &&
+		echo "$out" | jq -e -s 'map(.total.p99_latency_us) | max > 0' \
+			>/dev/null
+	result "aioinfo -i 1 -c 3 --json under load: rates and p99 latency" $?
+	printf '%s 65536\n' "$user" >"$work/allow.conf"
+	"$B/aiolkinit" -f "$work/allow.conf" "$mnt/rroot" &&
+		"$B/aioinfo" -l "$mnt/rroot" | grep -q "^ *$(id -u "$user") *65536 *0$" &&
+		[ "$("$B/aioinfo" -l --json "$mnt/rroot" | jq '.locks_held | length')" = 0 ]
+	result "aioinfo -l: $user's allowance of 65536, no lock held" $?
+	# A process of $user holds a lock of 61440 bytes until its input
+	# (a fifo held open on fd 3) ends.
+	mkfifo "$work/hold.in"
+	setpriv --reuid="$user" --regid=nogroup --clear-groups \
+		"$B/aiolockhold" "$mnt/rdsk/0s1" 61440 <"$work/hold.in" \
+		>"$work/hold.out" &
+	holder=$!
+	exec 3>"$work/hold.in"
+	i=0
+	until grep -q '^locked ' "$work/hold.out" || ! alive "$holder"; do
+		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
+	done
+	uid=$(id -u "$user")
+	locks=$("$B/aioinfo" -l --json "$mnt/rroot")
+	echo "$locks"
+	echo "$locks" | jq -e --arg p "$holder" --arg u "$uid" '
+		(.locks_held | map(select(.pid == ($p | tonumber) and
+			.uid == ($u | tonumber) and .size == 61440)) |
+			length == 1) and
+		(.lock_table | map(select(.uid == ($u | tonumber) and
+			.allowance == 65536 and .in_use == 61440)) |
+			length == 1)' >/dev/null &&
+		"$B/aioinfo" -l "$mnt/rroot" |
+			grep -q "^ *$holder *$uid *0x[0-9a-f]* *61440$" &&
+		"$B/aioinfo" -l "$mnt/rroot" | grep -q "^ *$uid *65536 *61440$"
+	result "aioinfo -l: $user's process holds 61440 of its 65536 (pid, uid, region)" $?
+	exec 3>&-
+	wait "$holder"
+	result "the lock holder exits 0 once its input ends" $?
+	# aiod lets the lock go once it sees the exit (a pidfd) or the close
+	i=0
+	until [ "$("$B/aioinfo" -l --json "$mnt/rroot" |
+		jq '.locks_held | length')" = 0 ]; do
+		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
+	done
+	[ $i -lt 200 ] &&
+		"$B/aioinfo" -l "$mnt/rroot" | grep -q "^ *$uid *65536 *0$"
+	result "aioinfo -l: the lock is gone with its process" $?
+	"$B/aioinfo" --version | grep -q '^aioinfo (scoaio) ' &&
+		"$B/aioinfo" --help | grep -q -- '--prometheus'
+	result "aioinfo --version and --help" $?
+	"$B/aioinfo" -c 3 "$mnt/rroot" 2>/dev/null
+	[ $? -eq 2 ]
+	result "aioinfo -c without -i: usage error (2)" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_prometheus() {
+	stage "aioinfo --prometheus passes promtool check metrics"
+	if ! command -v promtool >/dev/null; then
+		skip "promtool check metrics" "no promtool (make deps)"
+		return
+	fi
+	# shellcheck disable=SC2086
+	start_aiod $devices
+	result "aiod starts" $?
+	"$B/aiodemo" "$mnt/rdsk/0s1" 20 >/dev/null &&
+		"$B/aioinfo" --prometheus "$mnt/rroot" >"$work/aiod.prom" &&
+		promtool check metrics <"$work/aiod.prom"
+	result "promtool check metrics: aioinfo --prometheus of this aiod" $?
+	# The daemon is labelled with its first device's node.
+	lbl="daemon=\"$mnt/rroot\",device=\"rdsk/0s1\""
+	grep -qx "scoaio_device_reads_total{$lbl} 20" "$work/aiod.prom" &&
+		grep -qx "scoaio_requests_total{daemon=\"$mnt/rroot\"} 40" "$work/aiod.prom" &&
+		grep -qx "scoaio_device_request_latency_seconds_count{$lbl,direction=\"write\"} 20" \
+			"$work/aiod.prom" &&
+		grep -qx "scoaio_device_request_latency_seconds_bucket{$lbl,direction=\"write\",le=\"+Inf\"} 20" \
+			"$work/aiod.prom" &&
+		grep -qx '# TYPE scoaio_device_request_latency_seconds histogram' \
+			"$work/aiod.prom"
+	result "the exposition: reads 20, requests 40, a write histogram of 20" $?
+	"$B/aioinfo" --prometheus >"$work/all.prom" &&
+		promtool check metrics <"$work/all.prom" &&
+		grep -q "^scoaio_uptime_seconds{daemon=\"$mnt/rroot\"} " "$work/all.prom"
+	result "promtool check metrics: every aiod found, this one among them" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
+stage_aiotrace() {
+	stage "aiotrace follows aiodemo on the FUSE front end"
+	# shellcheck disable=SC2086
+	start_aiod $devices
+	result "aiod starts" $?
+	start_tracer "$work/trace.txt" "$work/trace.err" \
+		"$B/aiotrace" "$mnt/rdsk/0s1" &&
+		held "$B/aiodemo" "$mnt/rdsk/0s1" 3 && kill -CONT "$held_pid" &&
+		wait "$held_pid" &&
+		"$B/aioconform" --no-skip -t astrt_size_not_multiple_einval \
+			"$mnt/rdsk/0s1" >/dev/null &&
+		kill -INT "$tracer" && wait "$tracer"
+	rc=$?
+	head -12 "$work/trace.txt"
+	p=$held_pid
+	pl() { grep -c "^[0-9:.]* *$p rdsk/0s1 *$1" "$work/trace.txt"; }
+	[ $rc -eq 0 ] &&
+		[ "$(pl 'DKIOCMLOCK(0x[0-9a-f]*, 61440) = 0$')" = 1 ] &&
+		[ "$(pl 'DKIOCASTRT(AU_WRITE, blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2]) = 0$')" = 3 ] &&
+		[ "$(pl 'DKIOCASTRT(AU_READ, blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2]) = 0$')" = 3 ] &&
+		[ "$(pl ' <AU_WRITE blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2] done> [0-9.]* ms = 4096$')" = 3 ] &&
+		[ "$(pl ' <AU_READ blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[0-2] done> [0-9.]* ms = 4096$')" = 3 ] &&
+		[ "$(grep "^[0-9:.]* *$p rdsk/0s1 *DKIOCASTAT = " "$work/trace.txt" |
+			awk '{ n += $NF } END { print n }')" = 6 ] &&
+		grep -q "DKIOCASTRT(.*) = -1 EINVAL " "$work/trace.txt" &&
+		grep -qx "aiotrace: 0 records dropped" "$work/trace.err"
+	result "aiotrace: aiodemo's DKIOCMLOCK, 6 DKIOCASTRT, 6 completions, 6 statuses; EINVAL by name" $?
+	wait_tracers 0 && grep -q "tracing stopped" "$aiod_log"
+	result "the trace ends with aiotrace: no tracer left" $?
+
+	held "$B/aiodemo" "$mnt/rdsk/0s1" 2
+	p=$held_pid
+	start_tracer "$work/trace.json" /dev/null \
+		"$B/aiotrace" --json -p "$p" "$mnt/rdsk/0s1" &&
+		"$B/aiodemo" "$mnt/rdsk/0s1" 2 >/dev/null &&
+		kill -CONT "$p" && wait "$p" &&
+		kill -INT "$tracer" && wait "$tracer" &&
+		[ "$(jq -c . <"$work/trace.json" | wc -l)" = \
+		  "$(wc -l <"$work/trace.json")" ] &&
+		[ "$(jq -s --arg p "$p" 'map(select(.pid != ($p | tonumber))) |
+			length' "$work/trace.json")" = 0 ] &&
+		[ "$(jq -s 'map(select(.call == "DKIOCASTRT" and .error == null))
+			| length' "$work/trace.json")" = 4 ] &&
+		[ "$(jq -s 'map(select(.call == "done" and .bytes == 4096 and
+			.latency_us > 0 and .error == null)) | length' \
+			"$work/trace.json")" = 4 ]
+	rc=$?
+	head -3 "$work/trace.json"
+	result "aiotrace -p --json: valid JSON lines of that process alone" $rc
+
+	start_tracer /dev/null "$work/slow.err" "$B/aiotrace" "$mnt/rdsk/0s1" &&
+		kill -STOP "$tracer" &&
+		"$B/aiodemo" "$mnt/rdsk/0s1" 3000 >/dev/null &&
+		kill -CONT "$tracer" && kill -INT "$tracer" && wait "$tracer" &&
+		grep -q "^aiotrace: [1-9][0-9]* records dropped$" "$work/slow.err"
+	result "a stopped aiotrace does not stop aiodemo; its drops are counted" $?
+
+	# (not as_user, a function: $! must be aiotrace's pid)
+	start_tracer "$work/user.trace" "$work/user.err" \
+		setpriv --reuid="$user" --regid=nogroup --clear-groups \
+		"$B/aiotrace" "$mnt/rdsk/0s1" &&
+		held "$B/aiodemo" "$mnt/rdsk/0s1" 2 && root_pid=$held_pid &&
+		kill -CONT "$root_pid" && wait "$root_pid" &&
+		held setpriv --reuid="$user" --regid=nogroup \
+			--clear-groups -- "$B/aiodemo" "$mnt/rdsk/0s1" 2 &&
+		user_pid=$held_pid && kill -CONT "$user_pid" &&
+		wait "$user_pid" && kill -INT "$tracer" && wait "$tracer" &&
+		[ "$(grep -c "^[0-9:.]* *$user_pid rdsk/0s1 *DKIOCASTRT" "$work/user.trace")" = 4 ] &&
+		! grep -q "^[0-9:.]* *$root_pid " "$work/user.trace"
+	rc=$?
+	[ $rc -eq 0 ] || grep -v 'DKIOCASTAT = 0$' "$work/user.trace" "$work/user.err"
+	result "aiotrace as $user sees its own processes, not root's" $rc
+	if [ -x "$B/aiotrace32" ] && [ -x "$B/static/aiodemo32" ]; then
+		start_tracer "$work/trace32.json" /dev/null \
+			"$B/aiotrace32" --json "$mnt/rdsk/0s1" &&
+			held "$B/static/aiodemo32" "$mnt/rdsk/0s1" 2 &&
+			kill -CONT "$held_pid" && wait "$held_pid" &&
+			kill -INT "$tracer" && wait "$tracer" &&
+			[ "$(jq -s --arg p "$held_pid" 'map(select(.pid ==
+				($p | tonumber) and ((.call == "DKIOCASTRT" and
+				.error == null) or (.call == "done" and
+				.bytes == 4096)))) | length' \
+				"$work/trace32.json")" = 8 ] &&
+			[ "$(jq -s --arg p "$held_pid" 'map(select(.pid ==
+				($p | tonumber) and .call == "DKIOCMLOCK" and
+				.addr < 4294967296)) | length' \
+				"$work/trace32.json")" = 1 ]
+		result "aiotrace (i386) follows an i386 aiodemo: both ABIs" $?
+		"$B/aioinfo32" --json "$mnt/rroot" | jq -e '.devices[] |
+			select(.name == "rdsk/0s1") | .writes > 0 and
+			.write_latency.count == .writes' >/dev/null
+		result "aioinfo (i386) reads the same figures" $?
+	else
+		skip "aiotrace and aiodemo for i386" \
+			"no $B/aiotrace32 or $B/static/aiodemo32 (make check builds them)"
+	fi
+	"$B/aiotrace" --version | grep -q '^aiotrace (scoaio) ' &&
+		"$B/aiotrace" --help | grep -q -- '--json'
+	result "aiotrace --version and --help" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
 stage_cli() {
 	stage "command lines: --help, --version, usage errors"
 	sh test/service/check-cli.sh "$B/aiod" "$B/aiolkinit" "$B/aioinfo" \
-		"$B/aioconform" "$B/aiodemo" "$B/scodb" "$B/aiobench"
+		"$B/aiotrace" "$B/aioconform" "$B/aiodemo" "$B/scodb" "$B/aiobench"
 	result "every program's --help, -V, --version and usage errors" $?
 }
 
@@ -846,10 +1124,10 @@ stage_bench() {
 
 # The stages, in the order they run.  STAGES="NAME..." runs only those
 # (after the backing store is set up); STAGES=list names them all.
-all_stages=$(echo install_deps licence unit aioinfo conform libasync libasync_only \
-	privileges mlock device_error data_safety no_seccomp hygiene \
-	direct san_conform livefuzz attack bench fuzz cli config logging \
-	reload systemd install package vm)
+all_stages=$(echo install_deps licence unit aioinfo observe prometheus \
+	aiotrace conform libasync libasync_only privileges mlock device_error \
+	data_safety no_seccomp hygiene direct san_conform livefuzz attack bench \
+	fuzz cli config logging reload systemd install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0

@@ -174,6 +174,14 @@ expect "no dpkg or apt call" unsaid m/log "^dpkg \|^apt"
 done_
 
 machine
+printf '%s\n' "prometheus -" "jq -" >"$t/m/status"
+run "promtool and jq missing: prometheus and jq installed"
+expect "exit 0" [ $rc -eq 0 ]
+expect "both named" said out "^install-deps: installing prometheus jq$"
+expect "one apt-get install of both" calls "^apt-get install .* prometheus jq$" 1
+done_
+
+machine
 printf '%s -\n' lintian fakeroot >"$t/m/status"
 run "no group: the packaging tools are not asked for"
 expect "exit 0, nothing to do" [ $rc -eq 0 ]

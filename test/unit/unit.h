@@ -18,5 +18,7 @@ Suite *engine_suite(void);
 Suite *quota_suite(void);
 Suite *attach_msg_suite(void);
 Suite *statq_suite(void);
+Suite *latency_suite(void);
+Suite *trace_suite(void);
 
 #endif

@@ -11,8 +11,8 @@
 # and 32-bit: the conformance suite without positional I/O (-P: CUSE
 # ignores offsets) and linked with libasync with it; checks every aiod
 # thread's capabilities, no_new_privs and seccomp filter; checks the nodes'
-# owners and modes; loads a lock table with aiolkinit and reads aioinfo
-# through /dev/rroot; runs the suite as the unprivileged user aiotest with
+# owners and modes; loads a lock table with aiolkinit and reads aioinfo,
+# which finds the CUSE aiod itself; follows aiodemo with aiotrace; runs the suite as the unprivileged user aiotest with
 # an allowance; runs the tests that need a slow device (-D: DKIOCASTAT
 # never blocks, close() waits) on the dm-delay device; runs the legacy
 # database example scodb without libasync (aio right, offsets wrong) and
@@ -251,8 +251,9 @@ if [ $cuse_up -eq 0 ]; then
 	stage "CUSE front end: aiolkinit and aioinfo through /dev/rroot"
 	printf 'aiotest 4096\naiotest 65536\n' >/tmp/aiomemlock.conf
 	aiolkinit -f /tmp/aiomemlock.conf && aioinfo | tee /tmp/aioinfo.out &&
-		grep -q "lock table (NAIOLOCKTBL) .* 1 used" /tmp/aioinfo.out
-	result "aiolkinit and aioinfo on /dev/rroot" $?
+		grep -q "lock table (NAIOLOCKTBL) .* 1 used" /tmp/aioinfo.out &&
+		grep -q "^aiod pid [0-9]*, up .*, via /dev/" /tmp/aioinfo.out
+	result "aiolkinit; aioinfo finds the CUSE aiod itself (/sys/class/cuse)" $?
 	out=$(as_aiotest aioinfo /dev/rroot 2>&1)
 	rc=$?
 	echo "$out"
@@ -303,6 +304,28 @@ if [ $cuse_up -eq 0 ]; then
 
 	stage "CUSE front end: DKIOCASTAT and close() on the dm-delay device"
 	slow_tests CUSE /dev/rdsk/slow
+
+	stage "CUSE front end: aiotrace follows aiodemo"
+	if built aiotrace; then
+		aiotrace /dev/rdsk/0s1 >/tmp/aiotrace.out 2>&1 &
+		tracer=$!
+		i=0
+		until aioinfo --json /dev/rroot | grep -q '"tracers": 1,'; do
+			[ $i -ge 100 ] && break; sleep 0.2; i=$((i + 1))
+		done
+		aiodemo /dev/rdsk/0s1 2 && aiodemo32 /dev/rdsk/0s1 2
+		rc=$?
+		kill -INT "$tracer"
+		wait "$tracer"
+		head -8 /tmp/aiotrace.out
+		[ $rc -eq 0 ] &&
+			[ "$(grep -c 'rdsk/0s1 *DKIOCASTRT(AU_WRITE, blk [0-9]*, 0x[0-9a-f]*, 4096, 0x[01]) = 0$' /tmp/aiotrace.out)" = 4 ] &&
+			[ "$(grep -c 'rdsk/0s1 *<AU_READ blk .* done> [0-9.]* ms = 4096$' /tmp/aiotrace.out)" = 4 ] &&
+			grep -q "^aiotrace: 0 records dropped$" /tmp/aiotrace.out
+		result "aiotrace on CUSE: 64-bit and i386 aiodemo's requests and completions" $?
+	else
+		result "aiotrace on CUSE" 1
+	fi
 
 	for prog in aiodemo aiodemo32; do
 		stage "CUSE front end: the sample SCO program $prog"
