@@ -726,6 +726,25 @@ stage_direct() {
 		losetup -l -n -O AUTOCLEAR,OFFSET,SIZELIMIT "$whole_loop" |
 		grep -qx ' *0 *0 *0'
 	result "... the other partitions' data, w0's image and loop device unchanged" $?
+	# While aiotrace runs, libasync's requests go through aiod, where
+	# they are traced; once it stops, through the direct path again.
+	before=$(direct_total)
+	start_tracer "$work/direct.trace" /dev/null "$B/aiotrace" \
+		"$mnt/rdsk/w0" &&
+		held env LD_PRELOAD="$preload" "$B/aiodemo" "$mnt/rdsk/w0" 3 &&
+		p=$held_pid && kill -CONT "$p" && wait "$p" &&
+		kill -INT "$tracer" && wait "$tracer" &&
+		[ "$(grep -c "^[0-9:.]* *$p rdsk/w0 *DKIOCASTRT(.*) = 0$" \
+			"$work/direct.trace")" = 6 ] &&
+		[ "$(grep -c "^[0-9:.]* *$p rdsk/w0 *<AU_.* done> .* = 4096$" \
+			"$work/direct.trace")" = 6 ] &&
+		[ "$(direct_total)" = "$before" ]
+	rc=$?
+	[ $rc -eq 0 ] || grep -v 'DKIOCASTAT = 0' "$work/direct.trace"
+	result "while aiotrace runs, libasync's requests are traced, none direct" $rc
+	wait_tracers 0 && LD_PRELOAD="$preload" "$B/aiodemo" "$mnt/rdsk/w0" 3 \
+		>/dev/null && [ "$(direct_total)" = "$((before + 6))" ]
+	result "... and once it stops, they take the direct path again" $?
 	grep -qx 'Seccomp:	2' "/proc/$aiod_pid/status"
 	result "aiod served it all under its seccomp filter" $?
 	stop_aiod
@@ -813,7 +832,7 @@ stage_observe() {
 	[ "$(dev_field rdsk/0s2 .backing)" = "$backing" ] &&
 		[ "$(dev_field rdsk/0s2 .offset)" = "$half" ] &&
 		[ "$(dev_field rdsk/0s2 .size)" = "$quarter" ] &&
-		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter$" &&
+		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter; slice of a shared backing$" &&
 		"$B/aioinfo" "$mnt/rroot" | grep -q "^aiod pid $aiod_pid, up "
 	result "aioinfo: each device's backing, offset and size; pid and uptime" $?
 	"$B/aioinfo" --json | jq -e --arg p "$aiod_pid" --arg m "$mnt/" \

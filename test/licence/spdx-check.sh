@@ -4,10 +4,11 @@
 # the line `SPDX-License-Identifier: MIT` where it belongs: the first line,
 # or the second after a `#!` line or a roff preprocessor line ('\" t).
 # Every tracked file is a source file except the Markdown documents,
-# LICENSE itself, .gitignore, the fuzzers' seed inputs (test/fuzz/corpus)
-# and the Debian files that cannot hold a comment (debian/changelog,
-# debian/source/format) or are the licence (debian/copyright),
-# so that a file of a new kind is checked rather than missed.  Run from
+# LICENSE itself, .gitignore, images (*.png), the fuzzers' seed inputs
+# (test/fuzz/corpus) and the Debian files that cannot hold a comment
+# (debian/changelog, debian/source/format) or are the licence
+# (debian/copyright), so that a file of a new kind is checked rather than
+# missed.  Run from
 # the top of a git work tree (make spdx-check, make check); outside one it
 # cannot list tracked files and says so, exit status 2.
 set -u
@@ -26,7 +27,7 @@ spdx_comment() {	# FILE: the SPDX line in that file's comment syntax
 missing=0
 for f in $files; do
 	case $f in
-	*.md|LICENSE|.gitignore|test/fuzz/corpus/*) continue ;;
+	*.md|*.png|LICENSE|.gitignore|test/fuzz/corpus/*) continue ;;
 	# formats without comments; debian/copyright states the licence
 	debian/changelog|debian/source/format|debian/copyright) continue ;;
 	esac
