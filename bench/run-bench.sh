@@ -30,7 +30,7 @@ trap 'exit 1' INT TERM HUP
 if [ "${BENCH_QUICK:-0}" = 1 ]; then mib=64; set -- -q "$@"; else mib=256; fi
 if [ "${BENCH_CHART:-yes}" != no ] && ! command -v gnuplot >/dev/null; then
 	echo "run-bench.sh: gnuplot is missing; run: sh scripts/install-deps.sh" \
-	     "gnuplot-nox (or BENCH_CHART=no for no chart)" >&2
+	     "bench (or BENCH_CHART=no for no chart)" >&2
 	exit 1
 fi
 mkdir -p "$out"
