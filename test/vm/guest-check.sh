@@ -12,15 +12,17 @@
 # ignores offsets) and linked with libasync with it; checks every aiod
 # thread's capabilities, no_new_privs and seccomp filter; checks the nodes'
 # owners and modes; loads a lock table with aiolkinit and reads aioinfo,
-# which finds the CUSE aiod itself; follows aiodemo with aiotrace; runs the suite as the unprivileged user aiotest with
-# an allowance; runs the tests that need a slow device (-D: DKIOCASTAT
+# which finds the CUSE aiod itself; follows aiodemo with aiotrace; runs
+# the suite as the unprivileged user aiotest with an allowance; runs the tests that need a slow device (-D: DKIOCASTAT
 # never blocks, close() waits) on the dm-delay device; runs the legacy
 # database example scodb without libasync (aio right, offsets wrong) and
 # with it by an SCO path through the device map, and the sample program;
 # adds a device with SIGHUP (its node's owner and mode), refuses a bad
 # configuration and removes the device, while aiodemo runs on another;
-# stops aiod with SIGTERM and checks it exits 0 and removes its nodes; then
-# restarts it on the FUSE front end at /mnt/aio and runs the 32-bit suite,
+# stops aiod with SIGTERM and checks it exits 0 and removes its nodes;
+# runs both suites linked with libasync through its direct path on a
+# CUSE device over a loop device of its own; then restarts aiod on the
+# FUSE front end at /mnt/aio and runs the 32-bit suite,
 # the slow-device tests and scodb there; last, serves a device-mapper
 # table of linear and error segments and checks that exactly the requests
 # on the bad blocks get EIO, that each is logged and that aiod carries on;
@@ -392,6 +394,49 @@ if [ $cuse_up -eq 0 ]; then
 	[ $rc -eq 0 ] || show_log
 fi
 [ "${VM_DEBUG:-0}" != 1 ] || show_log
+
+# libasync's direct path on CUSE: rdsk/w0 is a loop device of its own (so
+# it qualifies), rdsk/0s2 a slice of the shared one (ioctl path); the
+# statically linked suites, 64-bit and i386, must pass with aioinfo's
+# direct_requests_total growing under each.
+stage "CUSE front end: libasync's direct path on a whole loop device"
+wsize=16777216
+direct_total() {
+	aioinfo --json /dev/rdsk/w0 |
+		sed -n 's/.*"direct_requests_total": \([0-9]*\).*/\1/p'
+}
+if dd if=/dev/zero of=/tmp/whole.img bs=1M count=16 2>/dev/null &&
+	wloop=$(losetup -f) && losetup "$wloop" /tmp/whole.img &&
+	start_aiod aiod-direct -o NAIOREQPP=$reqpp -o NAIOREQ=$req \
+		--device "rdsk/w0=$wloop,mode=0666" \
+		--device "rdsk/0s2=$loop,offset=$slice_off,size=$slice_size,mode=0666" &&
+	wait_for /dev/rdsk/w0 20 && wait_for /dev/rdsk/0s2 5; then
+	aioinfo /dev/rdsk/w0 | sed -n '/^device .*backing/,$p'
+	aioinfo --json /dev/rdsk/w0 |
+		grep -q '"name": "rdsk/w0", [^}]*"direct": "available"'
+	result "aioinfo (CUSE): the direct path is available on w0" $?
+	for prog in aioconform-libasync aioconform-libasync32; do
+		before=$(direct_total)
+		if built "$prog"; then
+			run "$prog on w0 (CUSE, direct path)" "$prog" \
+				-s $wsize -b "$wloop@0" -S $slice_size \
+				-B "$loop@$slice_off" -p $reqpp -q $req \
+				/dev/rdsk/w0 /dev/rdsk/0s2
+		else
+			result "$prog on w0 (CUSE, direct path)" 1
+		fi
+		after=$(direct_total)
+		echo "direct requests: $before before, $after after"
+		[ -n "$after" ] && [ "$after" -gt "${before:-0}" ]
+		result "... through the direct path (direct_requests_total grew)" $?
+	done
+	stop_aiod
+	result "aiod stops (CUSE, direct path)" $?
+else
+	result "aiod starts on a whole loop device (CUSE)" 1
+	show_log
+fi
+[ -n "${wloop:-}" ] && losetup -d "$wloop" 2>/dev/null
 
 stage "FUSE front end: start aiod --fuse $mnt"
 fuse_up=1
