@@ -66,8 +66,9 @@ installed=yes
 dpkg_retry -i "$work"/scoaio_*.deb "$work"/libasync1_*.deb \
 	"$work"/libasync-dev_*.deb | tail -n 3 || fail "dpkg -i failed"
 for f in /usr/sbin/aiod /usr/sbin/aioconform /usr/sbin/aiolkinit \
-	 /usr/sbin/aioinfo /etc/scoaio/aiod.conf /lib/systemd/system/aiod.service \
-	 /usr/share/man/man8/aioconform.8.gz; do
+	 /usr/sbin/aioinfo /usr/sbin/aiotrace /etc/scoaio/aiod.conf \
+	 /lib/systemd/system/aiod.service /usr/share/man/man8/aioconform.8.gz \
+	 /usr/share/man/man8/aiotrace.8.gz; do
 	[ -e "$f" ] || fail "not installed: $f"
 done
 if command -v systemd-analyze >/dev/null; then
