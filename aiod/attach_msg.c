@@ -76,3 +76,22 @@ int attach_parse_reply(const void *buf, size_t len,
 	*out = m;
 	return 0;
 }
+
+size_t attach_each_fd(struct msghdr *mh, void (*take)(int fd, void *ctx),
+		      void *ctx)
+{
+	size_t n = 0;
+
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t k = 0; k < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		     k++, n++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + k * sizeof(int), sizeof(fd));
+			take(fd, ctx);
+		}
+	}
+	return n;
+}

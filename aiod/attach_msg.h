@@ -9,6 +9,7 @@
 #define AIOD_ATTACH_MSG_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <scoaio/direct.h>
 
 #define AIO_MSG_REQUEST_BYTES	sizeof(struct aio_msg_request)
@@ -26,5 +27,11 @@ int attach_parse_request(const void *buf, size_t len,
 			 struct aio_msg_request *out);
 int attach_parse_reply(const void *buf, size_t len,
 		       struct aio_msg_reply *out);
+
+/* Hand each descriptor a received message (mh, filled by recvmsg) carries
+ * by SCM_RIGHTS to take(fd, ctx), in order; returns how many there were.
+ * The receiver owns them all: take keeps or closes each. */
+size_t attach_each_fd(struct msghdr *mh, void (*take)(int fd, void *ctx),
+		      void *ctx);
 
 #endif /* AIOD_ATTACH_MSG_H */

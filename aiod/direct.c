@@ -334,6 +334,12 @@ static int do_grant(struct direct_session *s,
 	return send_reply(s, &rp, NULL, 0);
 }
 
+static void close_unwanted(int fd, void *ctx)
+{
+	(void)ctx;
+	close(fd);
+}
+
 static void session_ready(struct loop_source *src)
 {
 	struct direct_session *s = (struct direct_session *)src;
@@ -350,18 +356,8 @@ static void session_ready(struct loop_source *src)
 		return;
 	/* Descriptors sent to aiod are never wanted: close them, and the
 	 * connection, as for any other garbage. */
-	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); n >= 0 && h;
-	     h = CMSG_NXTHDR(&mh, h))
-		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
-			for (size_t k = 0; k < (h->cmsg_len - CMSG_LEN(0)) /
-					       sizeof(int); k++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(h) + k * sizeof(int),
-				       sizeof(fd));
-				close(fd);
-				n = -1;
-			}
+	if (n >= 0 && attach_each_fd(&mh, close_unwanted, NULL))
+		n = -1;
 	if (n <= 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    attach_parse_request(buf, (size_t)n, &rq)) {
 		session_end(s);

@@ -192,14 +192,31 @@ static void page_return_credit(void)
 
 /* ---- the attach socket ------------------------------------------------ */
 
+/* The descriptors of a reply: the first max kept, any others closed. */
+struct fd_sink {
+	int *fds;
+	int n, max;
+};
+
+static void keep_fd(int fd, void *ctx)
+{
+	struct fd_sink *sink = ctx;
+
+	if (sink->n < sink->max)
+		sink->fds[sink->n++] = fd;
+	else
+		syscall(SYS_close, fd);
+}
+
 static int exchange(const struct aio_msg_request *rq,
 		    struct aio_msg_reply *rp, int *got_fds, int max_fds)
 {
+	struct fd_sink sink = { got_fds, 0, max_fds };
 	unsigned char out[AIO_MSG_REQUEST_BYTES], in[AIO_MSG_REPLY_BYTES + 1];
 	char ctl[CMSG_SPACE(4 * sizeof(int))];
 	struct iovec iov = { out, attach_encode_request(rq, out) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int n = 0, err;
+	int n, err;
 	ssize_t len;
 
 	if (syscall(SYS_sendmsg, proc.sock, &mh, MSG_NOSIGNAL) !=
@@ -212,20 +229,8 @@ static int exchange(const struct aio_msg_request *rq,
 	len = syscall(SYS_recvmsg, proc.sock, &mh, MSG_CMSG_CLOEXEC);
 	if (len < 0)
 		return errno;
-	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h;
-	     h = CMSG_NXTHDR(&mh, h))
-		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
-			for (size_t k = 0; k < (h->cmsg_len - CMSG_LEN(0)) /
-					       sizeof(int); k++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(h) + k * sizeof(int),
-				       sizeof(fd));
-				if (n < max_fds)
-					got_fds[n++] = fd;
-				else
-					syscall(SYS_close, fd);
-			}
+	attach_each_fd(&mh, keep_fd, &sink);
+	n = sink.n;
 	err = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? EPROTO
 	      : attach_parse_reply(in, (size_t)len, rp);
 	if (!err && rp->kind != rq->kind)
