@@ -718,8 +718,13 @@ stage_direct() {
 	size_before=$(stat -c %s "$work/whole.img")
 	install -o "$user" -m 600 /dev/null "$work/other.img"
 	truncate -s 1M "$work/other.img"
-	as_user env LD_PRELOAD="$preload" "$B/aiocontain" "$mnt/rdsk/w0" \
-		"$work/other.img"
+	# $user runs it, and loads libasync, from where it may, whatever the
+	# permissions of the build directory's parents.
+	mkdir -p "$work/contain"
+	install -m 755 "$B/aiocontain" "$work/contain/aiocontain"
+	install -m 644 "$B/libasync.so" "$work/contain/libasync.so"
+	as_user env LD_PRELOAD="${preload%"$B/libasync.so"}$work/contain/libasync.so" \
+		"$work/contain/aiocontain" "$mnt/rdsk/w0" "$work/other.img"
 	result "aiocontain as $user: libasync's descriptors reach nothing outside w0" $?
 	[ "$(md5sum <"$backing")" = "$sum_before" ] &&
 		[ "$(stat -c %s "$work/whole.img")" = "$size_before" ] &&
