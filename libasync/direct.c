@@ -3,10 +3,10 @@
  * direct.c -- libasync(3)'s direct path: DKIOCASTRT and DKIOCASTAT on an
  * aiod device served in the calling process with the kernel's AIO, on an
  * O_DIRECT descriptor of exactly that partition which aiod hands over.
- * The first aio(M) ioctl on an open file asks aiod for a token
- * (AIOC_ATTACH); the process presents it on aiod's attach socket and gets
- * the descriptor, and with its first attach a page shared with the
- * daemon (scoaio/direct.h): request credits, the counters aioinfo shows,
+ * Opening an aiod device asks aiod for a token (AIOC_ATTACH; a fork
+ * child, at its first aio(M) call); the process presents it on aiod's
+ * attach socket and gets the descriptor, and with its first attach a
+ * page shared with the daemon (scoaio/direct.h): request credits, the counters aioinfo shows,
  * the DKIOCMLOCK region, and the tracing switch.  Requests are checked by
  * the daemon's own rules.c, so the errnos are the same; DKIOCMLOCK still
  * goes to the daemon.  Statuses are kept per open file description
