@@ -6,8 +6,8 @@
  * Opening an aiod device asks aiod for a token (AIOC_ATTACH; a fork
  * child, at its first aio(M) call); the process presents it on aiod's
  * attach socket and gets the descriptor, and with its first attach a
- * page shared with the daemon (scoaio/direct.h): request credits, the counters aioinfo shows,
- * the DKIOCMLOCK region, and the tracing switch.  Requests are checked by
+ * page shared with the daemon (scoaio/direct.h): request credits, the
+ * counters aioinfo shows, the DKIOCMLOCK region, and the tracing switch.  Requests are checked by
  * the daemon's own rules.c, so the errnos are the same; DKIOCMLOCK still
  * goes to the daemon.  Statuses are kept per open file description
  * (aiod's file id, so dup()ed descriptors share them) in the process that
