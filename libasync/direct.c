@@ -3,19 +3,19 @@
  * direct.c -- libasync(3)'s direct path: DKIOCASTRT and DKIOCASTAT on an
  * aiod device served in the calling process with the kernel's AIO, on an
  * O_DIRECT descriptor of exactly that partition which aiod hands over.
- * Opening an aiod device asks aiod for a token (AIOC_ATTACH; a fork
- * child, at its first aio(M) call); the process presents it on aiod's
- * attach socket and gets the descriptor, and with its first attach a
- * page shared with the daemon (scoaio/direct.h): request credits, the
- * counters aioinfo shows, the DKIOCMLOCK region, and the tracing switch.  Requests are checked by
- * the daemon's own rules.c, so the errnos are the same; DKIOCMLOCK still
- * goes to the daemon.  Statuses are kept per open file description
- * (aiod's file id, so dup()ed descriptors share them) in the process that
- * started the requests; a forked child starts afresh and attaches on its
- * own.  Whatever cannot attach (an older aiod, a slice or image file, a
- * secure-execution program, SCOAIO_DIRECT=0) goes through the ioctl path
- * unchanged.  One lock guards all of it; the shared page is touched only
- * with the atomic operations stated at each access.
+ * Opening an aiod device asks aiod for a token (AIOC_ATTACH; a fork child,
+ * at its first aio(M) call); the process presents it on aiod's attach
+ * socket and gets the descriptor, and with its first attach a page shared
+ * with the daemon (scoaio/direct.h): request credits, the counters aioinfo
+ * shows, the DKIOCMLOCK region, and the tracing switch.  Requests are
+ * checked by the daemon's own rules.c, so the errnos are the same;
+ * DKIOCMLOCK still goes to the daemon.  Statuses are kept per open file
+ * description (aiod's file id, so dup()ed descriptors share them) in the
+ * process that started the requests; a forked child starts afresh and
+ * attaches on its own.  Whatever cannot attach (an older aiod, a slice or
+ * image file, a secure-execution program, SCOAIO_DIRECT=0) goes through
+ * the ioctl path unchanged.  One lock guards all of it; the shared page is
+ * touched only with the atomic operations stated at each access.
  */
 #include "libasync.h"
 #include "statq.h"
