@@ -8,6 +8,7 @@
 # has the lock table file's entries loaded, before any aiolkinit.
 # Usage: check-config.sh BUILD-DIR (as root)
 set -u
+. "$(dirname "$0")/lib.sh"
 B=$1
 fails=0
 fail() { echo "check-config: $*"; fails=$((fails + 1)); }
@@ -85,11 +86,7 @@ echo "+ aiod -f -c good.conf --fuse mnt: the lock table is loaded at start"
 "$B/aiod" -f -c "$work/good.conf" --fuse "$work/mnt" \
 	--pidfile "$work/aiod.pid" 2>"$work/aiod.log" &
 pid=$!
-i=0
-while [ ! -s "$work/aiod.pid" ] && [ $i -lt 200 ] && kill -0 "$pid"; do
-	sleep 0.1; i=$((i + 1))
-done
-[ -s "$work/aiod.pid" ] || fail "aiod did not start"
+wait_serving "$pid" "$work/aiod.pid" || fail "aiod did not start"
 info=$("$B/aioinfo" --json "$work/mnt/rdsk/0s2")
 echo "$info"
 echo "$info" | grep -q '"lock_table_entries": 2,' ||

@@ -10,6 +10,7 @@
 # after detaching, to the standard error they were started with.
 # Usage: check-log.sh BUILD-DIR (as root)
 set -u
+. "$(dirname "$0")/lib.sh"
 B=$1
 fails=0
 fail() { echo "check-log: $*"; fails=$((fails + 1)); }
@@ -31,10 +32,7 @@ run_fg() {	# NAME AIOD-ARGS...: aiod -f until ready, then SIGTERM
 		--device "rdsk/0s1=$work/disk.img" "$@" \
 		>"$work/$name.out" 2>"$work/$name.err" &
 	pid=$!
-	i=0
-	while [ ! -s "$work/aiod.pid" ] && [ $i -lt 200 ] && kill -0 "$pid"; do
-		sleep 0.1; i=$((i + 1))
-	done
+	wait_serving "$pid" "$work/aiod.pid"
 	kill -TERM "$pid"
 	wait "$pid" || fail "$name: aiod exited with status $?"
 	pid=""

@@ -13,6 +13,7 @@
 # Usage: check-package.sh (from the top of the tree, as root; needs
 # `sh scripts/install-deps.sh package`)
 set -u
+. "$(dirname "$0")/lib.sh"
 fails=0
 fail() { echo "check-package: $*"; fails=$((fails + 1)); }
 top=$PWD
@@ -99,11 +100,7 @@ echo "+ /usr/sbin/aiod -f -c aiod.conf --fuse mnt"
 /usr/sbin/aiod -f -c "$work/aiod.conf" --fuse "$mnt" \
 	--pidfile "$work/aiod.pid" 2>"$work/aiod.log" &
 pid=$!
-i=0
-while [ ! -s "$work/aiod.pid" ] && [ $i -lt 200 ] && kill -0 "$pid"; do
-	sleep 0.1; i=$((i + 1))
-done
-if [ -s "$work/aiod.pid" ]; then
+if wait_serving "$pid" "$work/aiod.pid"; then
 	echo "+ /usr/sbin/aioconform -s 64M -S 16M -p 64 -q 96 -b $loop@0 -B $loop@32M"
 	/usr/sbin/aioconform -s $((64 << 20)) -S $((16 << 20)) -p 64 -q 96 \
 		-b "$loop@0" -B "$loop@$((32 << 20))" \

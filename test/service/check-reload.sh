@@ -15,6 +15,7 @@
 # and the client saw no error in any of its runs, some of which ran
 # during each reload.  Usage: check-reload.sh BUILD-DIR (as root)
 set -u
+. "$(dirname "$0")/lib.sh"
 B=$1
 fails=0
 fail() { echo "check-reload: $*"; fails=$((fails + 1)); }
@@ -64,11 +65,7 @@ conf "$s1"
 "$B/aiod" -f -c "$work/aiod.conf" --fuse "$mnt" --pidfile "$work/aiod.pid" \
 	2>"$work/aiod.log" &
 pid=$!
-i=0
-while [ ! -s "$work/aiod.pid" ] && [ $i -lt 200 ] && kill -0 "$pid"; do
-	sleep 0.1; i=$((i + 1))
-done
-[ -s "$work/aiod.pid" ] || { cat "$work/aiod.log"; exit 1; }
+wait_serving "$pid" "$work/aiod.pid" || { cat "$work/aiod.log"; exit 1; }
 
 # The client: aiodemo writes 32 pages with aio(M) and verifies them.
 (
