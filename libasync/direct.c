@@ -27,6 +27,7 @@
 #include <linux/aio_abi.h>
 #include <linux/magic.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -716,10 +717,17 @@ static int collect(int fd, struct ofd *o, ASYNCSTATUS *user)
 
 	reap(0);
 	fetch_ioctl_statuses(fd, o);
-	if (o->done.len == 0 && o->inflight && poll_wait_us &&
-	    ++proc.empty_polls >= POLL_EMPTY_STREAK) {
-		reap(poll_wait_us * 1000);	/* bounded: <= 50 us */
-		proc.empty_polls = 0;
+	if (o->done.len == 0 && o->inflight) {
+		if (poll_wait_us && ++proc.empty_polls >= POLL_EMPTY_STREAK) {
+			reap(poll_wait_us * 1000);	/* bounded: <= 50 us */
+			proc.empty_polls = 0;
+		} else {
+			/* Never a wait, but a polling loop must not keep the
+			 * CPU from the kernel threads that complete its I/O
+			 * (the loop device's, on a machine with few CPUs). */
+			sched_yield();
+			reap(0);
+		}
 	}
 	/* The whole structure must be writable before any status is taken
 	 * off the queue, as the daemon checks it: inside one page, writing
