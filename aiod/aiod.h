@@ -97,7 +97,8 @@ struct loop_source {
 	void (*ready)(struct loop_source *src);
 };
 
-int loop_init(void);
+/* busy_poll_us: the BUSYPOLL tunable (loop.c's header). */
+int loop_init(unsigned busy_poll_us);
 int loop_add(struct loop_source *src);
 void loop_remove(struct loop_source *src);
 /* Wait once for events, dispatch them, then run after(); -1 with errno
@@ -116,6 +117,7 @@ struct tunables {
 	unsigned naiolocktbl;	/* entries in the lock-permission table */
 	unsigned naioprocpu;	/* processes doing AIO, per user but root */
 	unsigned naioreqpu;	/* requests pending, per user but root */
+	unsigned busypoll;	/* microseconds the loop polls after work */
 };
 
 struct device_spec {

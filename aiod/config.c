@@ -35,6 +35,7 @@ static const struct {
 	T("NAIOLOCKTBL", naiolocktbl, 256, 1, AIO_LKTBL_MAX),
 	T("NAIOPROCPU", naioprocpu, 128, 1, 65536),
 	T("NAIOREQPU", naioreqpu, 2048, 1, 1048576),
+	T("BUSYPOLL", busypoll, 100, 0, 10000),
 #undef T
 };
 
@@ -118,7 +119,7 @@ int config_set_tunable(struct config *cfg, const char *assignment,
 	return failmsg(err, errlen,
 		       "unknown tunable '%.*s' (known: NAIOPROC, NAIOREQ, "
 		       "NAIOREQPP, NAIOBUF, NAIOLOCKTBL, NAIOPROCPU, "
-		       "NAIOREQPU)",
+		       "NAIOREQPU, BUSYPOLL)",
 		       (int)(eq - assignment), assignment);
 }
 

@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 	stats_init();
 	engine_init(&cfg.tun);
 	reload_serve(fe, &o.src);
-	if (loop_init() ||
+	if (loop_init(cfg.tun.busypoll) ||
 	    quota_init(&cfg.tun) || callers_init(engine_caller_retired) ||
 	    clientmem_init() ||
 	    locktbl_init(cfg.tun.naiolocktbl, cfg.tun.naioproc) ||

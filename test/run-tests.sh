@@ -227,6 +227,15 @@ stage_conform() {
 	"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
 		"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 	result "aioconform, 64-bit, root" $?
+	# BUSYPOLL: aiod polls for work only shortly after work; idle, it
+	# sleeps.  utime + stime of all its threads, in clock ticks.
+	sleep 0.5
+	t0=$(sed 's/.*) //' "/proc/$aiod_pid/stat" | awk '{ print $12 + $13 }')
+	sleep 1
+	t1=$(sed 's/.*) //' "/proc/$aiod_pid/stat" | awk '{ print $12 + $13 }')
+	echo "aiod's CPU over 1 s idle: $((t1 - t0)) of $(getconf CLK_TCK) ticks"
+	[ $((t1 - t0)) -le $(($(getconf CLK_TCK) / 20)) ]
+	result "idle after the suite, aiod sleeps (under 5 % of a CPU)" $?
 	if [ ! -x "$B/aioconform32" ]; then
 		skip "aioconform, 32-bit, root" "$B/aioconform32 not built"
 	elif ! "$B/aioconform32" -h >/dev/null 2>&1; then
@@ -487,12 +496,14 @@ stage_san_conform() {
 	if [ -x "$san_b/aiod" ]; then
 		aiod=$san_b/aiod
 		# shellcheck disable=SC2086
-		start_aiod $limits $devices
-		result "aiod (ASan, UBSan) starts" $?
+		# BUSYPOLL=0: here the loop sleeps whenever it has nothing
+		# to do, the other stages' aiod polls after work.
+		start_aiod $limits -o BUSYPOLL=0 $devices
+		result "aiod (ASan, UBSan; BUSYPOLL=0) starts" $?
 		# shellcheck disable=SC2086
 		"$B/aioconform" $geometry -b "$backing@0" -B "$backing@$half" \
 			"$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
-		result "aioconform against aiod (ASan, UBSan)" $?
+		result "aioconform against aiod (ASan, UBSan; BUSYPOLL=0)" $?
 		stop_aiod
 		result "aiod (ASan, UBSan) stops, no sanitizer report in its log" $?
 		aiod=$B/aiod

@@ -28,6 +28,23 @@ START_TEST(defaults_are_modern)
 	ck_assert_uint_eq(cfg.tun.naiobuf, 4096);
 	ck_assert_uint_eq(cfg.tun.naioproc, 256);
 	ck_assert_uint_eq(cfg.tun.naiolocktbl, 256);
+	ck_assert_uint_eq(cfg.tun.busypoll, 100);
+}
+END_TEST
+
+START_TEST(busypoll_zero_to_ten_ms)
+{
+	ck_assert_int_eq(config_set_tunable(&cfg, "BUSYPOLL=0", err,
+					    sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.tun.busypoll, 0);
+	ck_assert_int_eq(config_set_tunable(&cfg, "busypoll=10000", err,
+					    sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.tun.busypoll, 10000);
+	ck_assert_int_eq(config_set_tunable(&cfg, "BUSYPOLL=10001", err,
+					    sizeof(err)), -1);
+	ck_assert_str_eq(err, "BUSYPOLL: '10001' is not a number from 0 to "
+			      "10000");
+	ck_assert_uint_eq(cfg.tun.busypoll, 10000);
 }
 END_TEST
 
@@ -339,6 +356,7 @@ Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, defaults_are_modern);
 	tcase_add_test(tc, tunable_set_case_insensitive);
+	tcase_add_test(tc, busypoll_zero_to_ten_ms);
 	tcase_add_test(tc, tunable_rejects_bad_values);
 	tcase_add_test(tc, device_names);
 	tcase_add_test(tc, device_spec_full);

@@ -58,7 +58,7 @@ static void setup(void)
 	close(fd);
 	ck_assert_msg(backend_open_device(&dev, &spec, err, sizeof(err)) == 0,
 		      "%s", err);
-	ck_assert_int_eq(loop_init(), 0);
+	ck_assert_int_eq(loop_init(0), 0);
 	ck_assert_int_eq(backend_init(tun.naioreq, tun.naiobuf), 0);
 	ck_assert_int_eq(clientmem_init(), 0);
 	ck_assert_int_eq(quota_init(&tun), 0);
