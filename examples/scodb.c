@@ -171,14 +171,12 @@ static void transfer(int cmd, char **slot, long nslot, const struct header *h)
 				   : "data pages read back with aio and verified");
 }
 
-/* The worker: check pages through the shared descriptor, leave the
- * shared position at page 5 for the parent to see. */
-static int worker(const struct header *h)
+/* The worker: check pages through the shared descriptor into buf (a
+ * page), leave the shared position at page 5 for the parent to see. */
+static int worker(const struct header *h, char *buf)
 {
-	char *page = malloc(2 * PAGE), *buf;
 	int ok = 1;
 
-	buf = (char *)(((unsigned long)page + 511) & ~511UL);
 	if (lseek(fd, data_offset(h, 3), SEEK_SET) != data_offset(h, 3) ||
 	    read(fd, buf, PAGE) != PAGE || !same(buf, 3, h->seed))
 		ok = 0;
@@ -234,11 +232,16 @@ int main(int argc, char **argv)
 	}
 	/* One region for every buffer, locked as aio(M) allows. */
 	region = malloc((MAXSTATUS + 2) * PAGE);
+	if (!region) {
+		perror("scodb: malloc");
+		return 2;
+	}
 	ml.avaddr = (char *)(((unsigned long)region + PAGE - 1) &
 			     ~(unsigned long)(PAGE - 1));
 	ml.asize = (MAXSTATUS + 1) * PAGE;
 	if (ioctl(fd, DKIOCMLOCK, &ml) < 0) {
 		perror("scodb: DKIOCMLOCK");
+		free(region);
 		return 2;
 	}
 	for (i = 0; i < MAXSTATUS; i++)
@@ -261,13 +264,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
-		_exit(worker(&h));
+		_exit(worker(&h, page));
 	report(pid > 0 && waitpid(pid, &status, 0) == pid &&
 	       WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	       "forked worker: lseek+read and pread of data pages");
 	report(lseek(fd, 0, SEEK_CUR) == data_offset(&h, 5),
 	       "file position moved by the worker, seen by the parent");
-	close(fd);
+	close(fd);	/* ends the lock: the region may go */
+	free(region);
 	if (failures) {
 		printf("scodb: %s: %d check%s FAILED\n", argv[1], failures,
 		       failures == 1 ? "" : "s");
