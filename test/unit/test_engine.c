@@ -199,6 +199,18 @@ static size_t collect(struct aio_file *f, struct status *st)
 	return n;
 }
 
+/* Release f as a transport does on the last close, and wait for it. */
+static void release_file(struct aio_file *f)
+{
+	struct outcome *o = outcome();
+
+	engine_release(f, &o->call);
+	settle();
+	ck_assert(o->done);
+	ck_assert_int_eq(o->err, 0);
+	free(o);
+}
+
 /* Each rule's errno, then EAGAIN for slots, then EFAULT for memory. */
 START_TEST(astrt_checks_in_order)
 {
@@ -224,6 +236,8 @@ START_TEST(astrt_checks_in_order)
 	ck_assert_int_eq(astrt(rw, &rq), EAGAIN);
 	ck_assert_uint_eq(engine_stats()->requests_active, PERPROC);
 	settle();
+	release_file(ro);
+	release_file(rw);
 }
 END_TEST
 
@@ -268,6 +282,7 @@ START_TEST(astat_fifo_and_batches)
 	ck_assert_uint_eq(total, PERPROC);
 	ck_assert_uint_eq(engine_stats()->requests_active, 0);
 	ck_assert_uint_eq(engine_stats()->requests_total, 3 + PERPROC);
+	release_file(f);
 }
 END_TEST
 
@@ -286,6 +301,7 @@ START_TEST(astat_bad_buffer_keeps_statuses)
 	ck_assert_uint_eq(n, 0);
 	ck_assert_uint_eq(collect(f, st), 1);
 	ck_assert_uint_eq(st[0].ioref, 7);
+	release_file(f);
 }
 END_TEST
 
@@ -320,6 +336,7 @@ START_TEST(page_protections_respected)
 	for (unsigned i = 0; i < AIO_PAGE; i++)
 		ck_assert_uint_eq(ro[i], 0x5a);
 	free(o);
+	release_file(f);
 }
 END_TEST
 
@@ -352,6 +369,7 @@ START_TEST(data_round_trip)
 	ck_assert_uint_eq(o->n, 100);
 	ck_assert_int_eq(memcmp(mem + 13, mem + 2 * AIO_PAGE, 100), 0);
 	free(o);
+	release_file(f);
 }
 END_TEST
 
@@ -492,6 +510,7 @@ START_TEST(cuse_position_moves_only_on_success)
 	ck_assert_uint_eq(o->n, 1024);
 	ck_assert_int_eq(position(f), IMAGE_BYTES);
 	free(o);
+	release_file(f);
 }
 END_TEST
 
