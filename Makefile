@@ -49,7 +49,7 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
                 aiod/clientmem.c aiod/direct.c aiod/attach_msg.c \
-                aiod/stats.c aiod/trace.c \
+                aiod/stats.c aiod/trace.c aiod/dmlinear.c \
                 aiod/frontend_cuse.c common/failmsg.c common/latency.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 

@@ -324,6 +324,7 @@ int main(int argc, char **argv)
 	if (reload_open(&cfg, err, sizeof(err)))
 		die("%s", err);
 	devs = reload_devices(&ndevs);
+	backend_prepare_direct(devs, ndevs);
 
 	if (!o.foreground)
 		ready_fd = detach();
