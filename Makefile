@@ -108,7 +108,7 @@ PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
-LIBASYNC_PROGRAMS = aioconform scodb
+LIBASYNC_PROGRAMS = aioconform scodb aiocontain
 LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
            $(B)/lib32/libasync.a
 

@@ -67,6 +67,8 @@ struct backing {
 };
 
 static struct backing *backings;
+/* Why a slice opened after start-up (a reload) has no direct path. */
+static enum aio_direct_reason late_slice = AIO_DIRECT_SLICE_RELOAD;
 
 /* A process other than aiod with an open file that match() accepts:
  * writes "process PID (COMM)" into out and returns true. */
@@ -373,7 +375,7 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 	dev->fd = -1;
 	dev->direct_fd = -1;
 	/* Until backend_prepare_direct, which only start-up calls. */
-	dev->slice_direct = AIO_DIRECT_SLICE_RELOAD;
+	dev->slice_direct = late_slice;
 	if (get_backing(spec, &b, err, errlen))
 		return -1;
 	if (spec->offset >= b->total ||
@@ -484,7 +486,9 @@ void backend_prepare_direct(struct device *const *devs, size_t n)
 	 * error; aioinfo says so). */
 	int absent = access(DMLINEAR_CONTROL, F_OK) ? errno : 0;
 
-	if (absent && absent != ENOENT)
+	if (absent == ENOENT)
+		late_slice = AIO_DIRECT_SLICE_NODM;
+	else if (absent)
 		log_err("%s: %s; slices stay on the ioctl path",
 			DMLINEAR_CONTROL, strerror(absent));
 	if (!absent) {

@@ -655,7 +655,7 @@ stage_direct() {
 	info=$("$B/aioinfo" --json "$mnt/rroot")
 	echo "$info" | grep -q '"name": "rdsk/w0", [^}]*"direct": "available"' &&
 		echo "$info" | grep -q \
-			'"name": "rdsk/0s2", [^}]*"direct": "slice of a shared backing"' &&
+			'"name": "rdsk/0s2", [^}]*"direct": "slice; no device-mapper"' &&
 		echo "$info" | grep -q \
 			'"name": "rdsk/0s1", [^}]*"direct": "backing shared with other devices"'
 	result "aioinfo: direct path available on w0 only, and why not elsewhere" $?
@@ -848,7 +848,7 @@ stage_observe() {
 	[ "$(dev_field rdsk/0s2 .backing)" = "$backing" ] &&
 		[ "$(dev_field rdsk/0s2 .offset)" = "$half" ] &&
 		[ "$(dev_field rdsk/0s2 .size)" = "$quarter" ] &&
-		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter; slice of a shared backing$" &&
+		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter; slice; no device-mapper$" &&
 		"$B/aioinfo" "$mnt/rroot" | grep -q "^aiod pid $aiod_pid, up "
 	result "aioinfo: each device's backing, offset and size; pid and uptime" $?
 	"$B/aioinfo" --json | jq -e --arg p "$aiod_pid" --arg m "$mnt/" \
