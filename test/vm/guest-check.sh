@@ -488,6 +488,8 @@ if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
 	slice_dm_names
 	[ "$(slice_dm_names | wc -l)" -eq 2 ]
 	result "... through two scoaio-* device-mapper devices" $?
+	# The bytes of no slice, before anything writes to the slices.
+	outside_before="$(sum_of 0 4) $(sum_of 20 4)"
 	for prog in aioconform-libasync aioconform-libasync32; do
 		before=$(slices_total)
 		if built "$prog"; then
@@ -504,22 +506,27 @@ if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
 		result "... through the direct path (direct_requests_total grew)" $?
 	done
 	# Containment, as aiotest: nothing outside A through libasync's
-	# descriptors; B and the bytes of no slice unchanged.
-	sums_before="$(sum_of 0 4) $(sum_of 12 8) $(sum_of 20 4)"
+	# descriptors, which are of A's size; B and the bytes of no slice
+	# unchanged.
+	b_before=$(sum_of 12 8)
 	dd if=/dev/zero of=/tmp/other.img bs=$mib count=1 2>/dev/null &&
 		chown aiotest /tmp/other.img
 	for prog in aiocontain-libasync aiocontain-libasync32; do
 		if built "$prog"; then
 			run "$prog as aiotest: libasync's descriptors reach nothing outside sA" \
 				su -s /bin/sh aiotest -c \
-				"$prog /dev/rdsk/sA /tmp/other.img"
+				"$prog /dev/rdsk/sA /tmp/other.img >/tmp/contain.out"
+			cat /tmp/contain.out
+			grep -q "^libasync holds .*, $((8 * mib)) bytes," /tmp/contain.out
+			result "... the descriptor it holds is of sA's size" $?
 		else
 			result "$prog on sA" 1
 		fi
 	done
-	sums_after="$(sum_of 0 4) $(sum_of 12 8) $(sum_of 20 4)"
-	[ "$sums_after" = "$sums_before" ]
-	result "... sB and the bytes outside both slices unchanged" $?
+	[ "$(sum_of 0 4) $(sum_of 20 4)" = "$outside_before" ]
+	result "... the bytes outside both slices unchanged" $?
+	[ "$(sum_of 12 8)" = "$b_before" ]
+	result "... sB unchanged" $?
 	stop_aiod
 	result "aiod stops (CUSE, dm-linear direct path)" $?
 	no_slice_dm_left
