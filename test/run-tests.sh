@@ -690,6 +690,12 @@ stage_direct() {
 		[ "$after" -gt "$before" ]
 		result "... through the direct path" $?
 	fi
+	# The other way round: the ioctl path's requests first, then the
+	# direct path's, in one process, within one NAIOREQPP.
+	LD_PRELOAD="$preload" "$B/aioconform" -p 64 -q 96 \
+		-t limit_per_process_across_devices -t limit_per_process_eagain \
+		"$mnt/rdsk/0s2" "$mnt/rdsk/w0"
+	result "aioconform, libasync preloaded, ioctl-path device first" $?
 	before=$after
 	# shellcheck disable=SC2086
 	SCOAIO_POLL_WAIT_US=50 LD_PRELOAD="$preload" "$B/aioconform" \
