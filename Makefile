@@ -49,7 +49,7 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
                 aiod/clientmem.c aiod/direct.c aiod/attach_msg.c \
-                aiod/stats.c aiod/trace.c \
+                aiod/stats.c aiod/trace.c aiod/dmlinear.c \
                 aiod/frontend_cuse.c common/failmsg.c common/latency.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
@@ -108,7 +108,7 @@ PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
 STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
-LIBASYNC_PROGRAMS = aioconform scodb
+LIBASYNC_PROGRAMS = aioconform scodb aiocontain
 LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
            $(B)/lib32/libasync.a
 

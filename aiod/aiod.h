@@ -426,6 +426,10 @@ struct device {
 	int fd;				/* the backing's: O_DIRECT, O_DSYNC
 					   unless cache=writeback */
 	uint64_t offset, size;		/* slice within fd */
+	int direct_fd;			/* a slice's dm-linear device of
+					   exactly its extent, or -1 */
+	enum aio_direct_reason slice_direct;	/* a slice's direct path:
+					   OK with direct_fd, or why not */
 	bool readonly;			/* ro, or the backing is read-only */
 	struct device_stats stats;
 	struct log_budget errlog;	/* failed transfers' messages */
@@ -457,6 +461,13 @@ struct backend_io {
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen);
 void backend_close_device(struct device *dev);
+/* At start-up, while aiod has its privileges: give each of the n devices
+ * that is a slice strictly inside a block device a dm-linear device of
+ * its extent (dmlinear.h) for the direct path; the slice's backing is
+ * then held exclusively by device-mapper instead of by aiod.  Without
+ * device-mapper, or if creating one fails (logged), the slice stays on
+ * the ioctl path; slices opened later (a reload) never get one. */
+void backend_prepare_direct(struct device *const *devs, size_t n);
 /* May a client of dev get a descriptor of it (AIO_DIRECT_OK), or why
  * not. */
 enum aio_direct_reason backend_direct(const struct device *dev);

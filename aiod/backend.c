@@ -10,10 +10,13 @@
  * page-aligned, locked bounce buffers (SCO's NAIOBUF).  Transfers are
  * collected and handed to io_submit in batches; those beyond the context's
  * depth wait in a FIFO instead of failing; each failed transfer is logged
- * (rate-limited per device).  Nothing here knows about aio(M) rules or
- * client processes.
+ * (rate-limited per device).  For libasync's direct path, a fresh open
+ * of a device's own block device, or of a dm-linear device of exactly a
+ * slice's extent created at start-up.  Nothing here knows about aio(M)
+ * rules or client processes.
  */
 #include "aiod.h"
+#include "dmlinear.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -64,6 +67,8 @@ struct backing {
 };
 
 static struct backing *backings;
+/* Why a slice opened after start-up (a reload) has no direct path. */
+static enum aio_direct_reason late_slice = AIO_DIRECT_SLICE_RELOAD;
 
 /* A process other than aiod with an open file that match() accepts:
  * writes "process PID (COMM)" into out and returns true. */
@@ -368,6 +373,9 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 	memset(dev, 0, sizeof(*dev));
 	dev->spec = *spec;
 	dev->fd = -1;
+	dev->direct_fd = -1;
+	/* Until backend_prepare_direct, which only start-up calls. */
+	dev->slice_direct = late_slice;
 	if (get_backing(spec, &b, err, errlen))
 		return -1;
 	if (spec->offset >= b->total ||
@@ -388,6 +396,112 @@ int backend_open_device(struct device *dev, const struct device_spec *spec,
 	return 0;
 }
 
+/* A slice strictly inside its block device: a dm-linear device of the
+ * same size as the backing would pass block-device ioctls (LOOP_CLR_FD)
+ * through to it, so only those get one. */
+static bool strict_slice(const struct device *dev)
+{
+	return dev->backing->blk &&
+	       (dev->offset || dev->size != dev->backing->total);
+}
+
+/* Reopen b's descriptor in place (same number, so devices keep it) with
+ * or without O_EXCL. */
+static int reopen_backing(struct backing *b, bool excl)
+{
+	char path[64];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
+	fd = open(path, (b->readonly ? O_RDONLY : O_RDWR) | O_DIRECT |
+			O_CLOEXEC | (b->writeback ? 0 : O_DSYNC) |
+			(excl ? O_EXCL : 0));
+	if (fd < 0)
+		return -1;
+	if (dup3(fd, b->fd, O_CLOEXEC) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void prepare_backing(struct backing *b, struct device *const *devs,
+			    size_t n)
+{
+	const char *path = NULL;
+	unsigned made = 0;
+	char name[64], err[512];
+
+	for (size_t i = 0; i < n && !path; i++)
+		if (devs[i]->backing == b && strict_slice(devs[i]))
+			path = devs[i]->spec.path;
+	if (!path)
+		return;
+	/* device-mapper claims the backing exclusively for its tables, which
+	 * aiod's own O_EXCL would refuse: aiod lets go of its claim, and
+	 * device-mapper's holds the backing from the first table on. */
+	if (reopen_backing(b, false)) {
+		log_err("device %s: cannot reopen %s for device-mapper: %s; "
+			"its slices stay on the ioctl path", b->first, path,
+			strerror(errno));
+		for (size_t i = 0; i < n; i++)
+			if (devs[i]->backing == b && strict_slice(devs[i]))
+				devs[i]->slice_direct = AIO_DIRECT_SLICE;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct device *dev = devs[i];
+
+		if (dev->backing != b || !strict_slice(dev))
+			continue;
+		snprintf(name, sizeof(name), "scoaio-%d-%zu", (int)getpid(),
+			 i);
+		dev->direct_fd = dmlinear_create(
+			name, b->rdev, dev->offset, dev->size, b->readonly,
+			(b->readonly ? O_RDONLY : O_RDWR) | O_DIRECT |
+				(b->writeback ? 0 : O_DSYNC),
+			err, sizeof(err));
+		if (dev->direct_fd < 0) {
+			log_err("device %s: no direct path for this slice: %s",
+				dev->spec.name, err);
+			dev->slice_direct = AIO_DIRECT_SLICE;
+			continue;
+		}
+		log_debug("device %s: direct path through %s", dev->spec.name,
+			  name);
+		dev->slice_direct = AIO_DIRECT_OK;
+		made++;
+	}
+	if (!made && reopen_backing(b, true))
+		log_err("device %s: cannot hold %s exclusively again: %s",
+			b->first, path, strerror(errno));
+}
+
+void backend_prepare_direct(struct device *const *devs, size_t n)
+{
+	/* No control node: this kernel has no device-mapper (not an
+	 * error; aioinfo says so). */
+	int absent = access(DMLINEAR_CONTROL, F_OK) ? errno : 0;
+
+	if (absent == ENOENT)
+		late_slice = AIO_DIRECT_SLICE_NODM;
+	else if (absent)
+		log_err("%s: %s; slices stay on the ioctl path",
+			DMLINEAR_CONTROL, strerror(absent));
+	if (!absent) {
+		for (struct backing *b = backings; b; b = b->next)
+			prepare_backing(b, devs, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strict_slice(devs[i]))
+			devs[i]->slice_direct = absent == ENOENT ?
+				AIO_DIRECT_SLICE_NODM : AIO_DIRECT_SLICE;
+}
+
 enum aio_direct_reason backend_direct(const struct device *dev)
 {
 	const struct backing *b = dev->backing;
@@ -395,9 +509,10 @@ enum aio_direct_reason backend_direct(const struct device *dev)
 	/* Only a descriptor that reaches nothing but the partition may be
 	 * handed to a client: a whole block device of its own, which no
 	 * other device shares (a holder of a loop device can reconfigure
-	 * or detach it, which the others would see). */
+	 * or detach it, which the others would see), or a slice's dm-linear
+	 * device. */
 	return !b->blk ? AIO_DIRECT_IMAGE
-	       : dev->offset || dev->size != b->total ? AIO_DIRECT_SLICE
+	       : strict_slice(dev) ? dev->slice_direct
 	       : b->refs > 1 ? AIO_DIRECT_SHARED
 	       : AIO_DIRECT_OK;
 }
@@ -408,10 +523,12 @@ int backend_open_for_client(const struct device *dev, bool writable)
 
 	if (backend_direct(dev) != AIO_DIRECT_OK)
 		return -EPERM;
-	/* A new open file description of the backing itself (never a path
-	 * looked up again): O_DIRECT, durable unless cache=writeback; the
-	 * client cannot clear O_DSYNC (F_SETFL ignores it). */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dev->fd);
+	/* A new open file description of the backing itself, or of the
+	 * slice's dm-linear device (never a path looked up again):
+	 * O_DIRECT, durable unless cache=writeback; the client cannot clear
+	 * O_DSYNC (F_SETFL ignores it). */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d",
+		 dev->direct_fd >= 0 ? dev->direct_fd : dev->fd);
 	int fd = open(path, (writable && !dev->readonly ? O_RDWR : O_RDONLY) |
 			    O_DIRECT | O_CLOEXEC | O_NOCTTY |
 			    (dev->backing->writeback ? 0 : O_DSYNC));
@@ -426,6 +543,9 @@ bool backend_writeback(const struct device *dev)
 
 void backend_close_device(struct device *dev)
 {
+	if (dev->direct_fd >= 0)
+		close(dev->direct_fd);
+	dev->direct_fd = -1;
 	if (dev->backing)
 		put_backing(dev->backing);
 	dev->backing = NULL;

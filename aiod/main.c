@@ -3,8 +3,9 @@
  * main.c -- aiod's command line and life cycle: parse options and the
  * config file, open the partitions, detach (the first process exits 0 only
  * once every device can be opened, non-zero with the reason otherwise),
- * give up the privileges serving does not need (privs.c), run the event
- * loop, reload on SIGHUP (reload.c), and on SIGTERM or SIGINT stop taking
+ * make the slices' device-mapper devices for the direct path, give up
+ * the privileges serving does not need (privs.c), run the event loop,
+ * reload on SIGHUP (reload.c), and on SIGTERM or SIGINT stop taking
  * requests, drain the transfers in flight and remove the devices it
  * created.
  */
@@ -327,6 +328,8 @@ int main(int argc, char **argv)
 
 	if (!o.foreground)
 		ready_fd = detach();
+	/* In the daemon itself (its pid names the devices), privileged. */
+	backend_prepare_direct(devs, ndevs);
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

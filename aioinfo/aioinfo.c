@@ -44,9 +44,11 @@ static const char *direct_text(uint32_t reason)
 	switch (reason) {
 	case AIO_DIRECT_OK: return "available";
 	case AIO_DIRECT_IMAGE: return "image file";
-	case AIO_DIRECT_SLICE: return "slice of a shared backing";
+	case AIO_DIRECT_SLICE: return "slice; dm-linear device failed";
 	case AIO_DIRECT_OFF: return "no attach socket";
 	case AIO_DIRECT_SHARED: return "backing shared with other devices";
+	case AIO_DIRECT_SLICE_NODM: return "slice; no device-mapper";
+	case AIO_DIRECT_SLICE_RELOAD: return "slice added by a reload";
 	default: return "unknown";
 	}
 }

@@ -780,6 +780,18 @@ static int direct_ioctl(int fd, unsigned long cmd, void *arg, int *err)
 	return 1;
 }
 
+/* A file on the ioctl path got statuses from aiod: as many of its
+ * requests no longer hold a slot (NAIOREQPP, checked in start_direct). */
+static void forget_ioctl_statuses(struct ofd *o, const void *arg)
+{
+	ASYNCSTATUS s;
+
+	if (copy_in(&s, arg, sizeof(s)) || s.acount <= 0)
+		return;
+	o->via_ioctl -= (unsigned)s.acount < o->via_ioctl ? (unsigned)s.acount
+							 : o->via_ioctl;
+}
+
 /* ---- the interposed functions ----------------------------------------- */
 
 int ioctl(int fd, unsigned long cmd, ...)
@@ -806,6 +818,9 @@ int ioctl(int fd, unsigned long cmd, ...)
 		err = rc ? errno : 0;
 		if (!rc && cmd == DKIOCASTRT && e && e->ofd)
 			e->ofd->via_ioctl++;
+		else if (!rc && cmd == DKIOCASTAT && e && e->ofd &&
+			 e->ofd->dfd < 0)
+			forget_ioctl_statuses(e->ofd, arg);
 	}
 	pthread_mutex_unlock(&lock);
 	if (err) {

@@ -655,7 +655,7 @@ stage_direct() {
 	info=$("$B/aioinfo" --json "$mnt/rroot")
 	echo "$info" | grep -q '"name": "rdsk/w0", [^}]*"direct": "available"' &&
 		echo "$info" | grep -q \
-			'"name": "rdsk/0s2", [^}]*"direct": "slice of a shared backing"' &&
+			'"name": "rdsk/0s2", [^}]*"direct": "slice; no device-mapper"' &&
 		echo "$info" | grep -q \
 			'"name": "rdsk/0s1", [^}]*"direct": "backing shared with other devices"'
 	result "aioinfo: direct path available on w0 only, and why not elsewhere" $?
@@ -690,6 +690,12 @@ stage_direct() {
 		[ "$after" -gt "$before" ]
 		result "... through the direct path" $?
 	fi
+	# The other way round: the ioctl path's requests first, then the
+	# direct path's, in one process, within one NAIOREQPP.
+	LD_PRELOAD="$preload" "$B/aioconform" -p 64 -q 96 \
+		-t limit_per_process_across_devices -t limit_per_process_eagain \
+		"$mnt/rdsk/0s2" "$mnt/rdsk/w0"
+	result "aioconform, libasync preloaded, ioctl-path device first" $?
 	before=$after
 	# shellcheck disable=SC2086
 	SCOAIO_POLL_WAIT_US=50 LD_PRELOAD="$preload" "$B/aioconform" \
@@ -848,7 +854,7 @@ stage_observe() {
 	[ "$(dev_field rdsk/0s2 .backing)" = "$backing" ] &&
 		[ "$(dev_field rdsk/0s2 .offset)" = "$half" ] &&
 		[ "$(dev_field rdsk/0s2 .size)" = "$quarter" ] &&
-		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter; slice of a shared backing$" &&
+		"$B/aioinfo" "$mnt/rroot" | grep -q "^rdsk/0s2 *$backing offset $half size $quarter; slice; no device-mapper$" &&
 		"$B/aioinfo" "$mnt/rroot" | grep -q "^aiod pid $aiod_pid, up "
 	result "aioinfo: each device's backing, offset and size; pid and uptime" $?
 	"$B/aioinfo" --json | jq -e --arg p "$aiod_pid" --arg m "$mnt/" \

@@ -21,10 +21,17 @@
 enum aio_direct_reason {
 	AIO_DIRECT_OK = 0,
 	AIO_DIRECT_IMAGE = 1,		/* backed by an image file */
-	AIO_DIRECT_SLICE = 2,		/* a slice of a shared backing */
+	AIO_DIRECT_SLICE = 2,		/* a slice whose dm-linear device
+					   could not be created (aiod's
+					   log says why) */
 	AIO_DIRECT_OFF = 3,		/* aiod serves no attach socket */
 	AIO_DIRECT_SHARED = 4,		/* its block device backs other
 					   devices too */
+	AIO_DIRECT_SLICE_NODM = 5,	/* a slice, and the kernel has no
+					   device-mapper */
+	AIO_DIRECT_SLICE_RELOAD = 6,	/* a slice added by a reload, after
+					   aiod gave up the privileges
+					   device-mapper needs */
 };
 
 /* Out: a token for one attach by this process (tgid and uid as the

@@ -72,7 +72,8 @@ enum need {
 	NEED_POSIO = 1u << 6,		/* no -P */
 	NEED_LIMITS = 1u << 7,		/* -p and -q */
 	NEED_SAME_BACKING = 1u << 8,	/* -b and -B on one PATH, the
-					   slice at or after DEVICE */
+					   slice's test area inside DEVICE
+					   (as far as -s tells) */
 	NEED_LOCKS = 1u << 9,		/* locks hold: root, or -L >= 64K */
 	NEED_NONROOT = 1u << 10,	/* euid not 0 */
 	NEED_NO_ALLOWANCE = 1u << 11,	/* not root, -L 0 */

@@ -157,9 +157,11 @@ static const char *missing(const struct ctest *t)
 	     strcmp(conf.backing, conf.slice_backing) != 0 ||
 	     conf.slice_backing_off < conf.backing_off ||
 	     (conf.slice_backing_off - conf.backing_off) / BLK +
-	     AREA_BLOCKS > (uint64_t)LONG_MAX))
+	     AREA_BLOCKS > (uint64_t)LONG_MAX ||
+	     (conf.dev_size && (conf.slice_backing_off - conf.backing_off) /
+	      BLK + AREA_BLOCKS > conf.dev_size / BLK)))
 		return "needs -b and -B naming the same PATH, with "
-		       "SLICE_DEVICE at or after DEVICE";
+		       "SLICE_DEVICE's test area inside DEVICE";
 	if ((n & NEED_SLICE_SIZE) && conf.slice_size / BLK > (uint64_t)LONG_MAX)
 		return "SLICE_DEVICE has more blocks than a long can number";
 	if ((n & NEED_ROOT) && geteuid() != 0)

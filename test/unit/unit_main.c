@@ -3,7 +3,8 @@
  * unit_main.c -- runs aiod's Check unit tests (configuration parsing, the
  * ioctl ABI, the aio(M) rules, partition slices, the lock permission file
  * and table, the engine on an image file, the direct path's messages,
- * libasync's status queue, the latency histogram, the trace rings) and
+ * libasync's status queue, the latency histogram, the trace rings, the
+ * dm-linear table of a slice) and
  * exits non-zero if any fails.
  * They need no root, no mount and no device.
  */
@@ -27,6 +28,7 @@ int main(void)
 	srunner_add_suite(sr, statq_suite());
 	srunner_add_suite(sr, latency_suite());
 	srunner_add_suite(sr, trace_suite());
+	srunner_add_suite(sr, dmlinear_suite());
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -21,7 +21,10 @@
 # configuration and removes the device, while aiodemo runs on another;
 # stops aiod with SIGTERM and checks it exits 0 and removes its nodes;
 # runs both suites linked with libasync through its direct path on a
-# CUSE device over a loop device of its own; then restarts aiod on the
+# CUSE device over a loop device of its own, and on two slices of one
+# loop device through the dm-linear devices aiod makes of them (what a
+# client of one slice can reach; no device-mapper device outlives aiod,
+# stopped or killed); then restarts aiod on the
 # FUSE front end at /mnt/aio and runs the 32-bit suite,
 # the slow-device tests and scodb there; last, serves a device-mapper
 # table of linear and error segments and checks that exactly the requests
@@ -355,6 +358,9 @@ if [ $cuse_up -eq 0 ] && built aiodemo; then
 	if wait_for /dev/rdsk/0s3 20; then
 		sleep 1 # the owner and mode follow the node's appearance
 		expect_node /dev/rdsk/0s3 crw-r----- aiotest disk || rc=1
+		aioinfo --json /dev/rdsk/0s1 | grep -q \
+			'"name": "rdsk/0s3", [^}]*"direct": "slice added by a reload"' ||
+			{ echo "0s3: not 'slice added by a reload'"; rc=1; }
 		aiodemo /dev/rdsk/0s3 16 >/dev/null || { echo "aiodemo on 0s3"; rc=1; }
 	else
 		rc=1
@@ -437,6 +443,117 @@ else
 	show_log
 fi
 [ -n "${wloop:-}" ] && losetup -d "$wloop" 2>/dev/null
+
+# Two slices of one loop device, each served through a dm-linear device of
+# exactly its extent that aiod creates at start-up: 24 MiB image, A =
+# [4 MiB, 12 MiB), B = [12 MiB, 20 MiB); [0, 4) and [20, 24) belong to no
+# slice.  The statically linked suites pass on A and B through the direct
+# path; a client of A reaches nothing outside A through what libasync
+# holds; no scoaio-* device-mapper device outlives aiod, stopped or killed.
+stage "CUSE front end: libasync's direct path on two slices of a loop device (dm-linear)"
+mib=1048576
+slice_dm_names() { # the scoaio-* device-mapper devices that exist
+	cat /sys/block/dm-*/dm/name 2>/dev/null | grep '^scoaio-'
+}
+no_slice_dm_left() { # none within 10 s (the kernel removes them deferred)
+	n=100
+	while slice_dm_names >/dev/null && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if slice_dm_names; then
+		echo "(device-mapper devices left behind)"
+		return 1
+	fi
+}
+slices_total() {
+	aioinfo --json /dev/rdsk/sA |
+		sed -n 's/.*"direct_requests_total": \([0-9]*\).*/\1/p'
+}
+sum_of() { # FIRST-MIB COUNT-MIB: checksum of that range of the loop device
+	# O_DIRECT: the loop device's page cache does not see writes made
+	# through device-mapper.
+	dd if="$sloop" bs=$mib skip="$1" count="$2" iflag=direct 2>/dev/null |
+		md5sum
+}
+start_slices() { # LOGNAME
+	start_aiod "$1" -o NAIOREQPP=$reqpp -o NAIOREQ=$req \
+		--device "rdsk/sA=$sloop,offset=$((4 * mib)),size=$((8 * mib)),mode=0666" \
+		--device "rdsk/sB=$sloop,offset=$((12 * mib)),size=$((8 * mib)),mode=0666" &&
+		wait_for /dev/rdsk/sA 20 && wait_for /dev/rdsk/sB 5
+}
+sloop=""
+if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
+	sloop=$(losetup -f) && losetup "$sloop" /tmp/slices.img &&
+	start_slices aiod-slices; then
+	aioinfo /dev/rdsk/sA | sed -n '/^device .*backing/,$p'
+	info=$(aioinfo --json /dev/rdsk/sA)
+	echo "$info" | grep -q '"name": "rdsk/sA", [^}]*"direct": "available"' &&
+		echo "$info" | grep -q '"name": "rdsk/sB", [^}]*"direct": "available"'
+	result "aioinfo (CUSE): the direct path is available on both slices" $?
+	slice_dm_names
+	[ "$(slice_dm_names | wc -l)" -eq 2 ]
+	result "... through two scoaio-* device-mapper devices" $?
+	# The bytes of no slice, before anything writes to the slices.
+	outside_before="$(sum_of 0 4) $(sum_of 20 4)"
+	for prog in aioconform-libasync aioconform-libasync32; do
+		before=$(slices_total)
+		if built "$prog"; then
+			run "$prog on sA and sB (CUSE, dm-linear direct path)" \
+				"$prog" -s $((8 * mib)) -b "$sloop@$((4 * mib))" \
+				-S $((8 * mib)) -B "$sloop@$((12 * mib))" \
+				-p $reqpp -q $req /dev/rdsk/sA /dev/rdsk/sB
+		else
+			result "$prog on sA and sB (CUSE, dm-linear direct path)" 1
+		fi
+		after=$(slices_total)
+		echo "direct requests: $before before, $after after"
+		[ -n "$after" ] && [ "$after" -gt "${before:-0}" ]
+		result "... through the direct path (direct_requests_total grew)" $?
+	done
+	# Containment, as aiotest: nothing outside A through libasync's
+	# descriptors, which are of A's size; B and the bytes of no slice
+	# unchanged.
+	b_before=$(sum_of 12 8)
+	dd if=/dev/zero of=/tmp/other.img bs=$mib count=1 2>/dev/null &&
+		chown aiotest /tmp/other.img
+	for prog in aiocontain-libasync aiocontain-libasync32; do
+		if built "$prog"; then
+			run "$prog as aiotest: libasync's descriptors reach nothing outside sA" \
+				su -s /bin/sh aiotest -c \
+				"$prog /dev/rdsk/sA /tmp/other.img >/tmp/contain.out"
+			cat /tmp/contain.out
+			grep -q "^libasync holds .*, $((8 * mib)) bytes," /tmp/contain.out
+			result "... the descriptor it holds is of sA's size" $?
+		else
+			result "$prog on sA" 1
+		fi
+	done
+	[ "$(sum_of 0 4) $(sum_of 20 4)" = "$outside_before" ]
+	result "... the bytes outside both slices unchanged" $?
+	[ "$(sum_of 12 8)" = "$b_before" ]
+	result "... sB unchanged" $?
+	stop_aiod
+	result "aiod stops (CUSE, dm-linear direct path)" $?
+	no_slice_dm_left
+	result "no scoaio-* device-mapper device left after SIGTERM" $?
+	if start_slices aiod-slices-kill; then
+		[ "$(slice_dm_names | wc -l)" -eq 2 ]
+		result "a new aiod creates both slices' devices again" $?
+		kill -KILL "$aiod_pid"
+		wait "$aiod_pid" 2>/dev/null
+		aiod_pid=""
+		no_slice_dm_left
+		result "no scoaio-* device-mapper device left after SIGKILL" $?
+	else
+		result "aiod starts again on the slices (CUSE)" 1
+		show_log
+	fi
+else
+	result "aiod starts on two slices of a loop device (CUSE)" 1
+	show_log
+fi
+[ -z "${sloop:-}" ] || losetup -d "$sloop" 2>/dev/null
 
 stage "FUSE front end: start aiod --fuse $mnt"
 fuse_up=1
