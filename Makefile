@@ -48,8 +48,8 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/rules.c aiod/engine_file.c aiod/engine_aio.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
-                aiod/clientmem.c aiod/direct.c aiod/attach_msg.c \
-                aiod/stats.c aiod/trace.c \
+                aiod/clientmem.c aiod/direct.c aiod/direct_tally.c \
+                aiod/attach_msg.c aiod/stats.c aiod/trace.c \
                 aiod/frontend_cuse.c common/failmsg.c common/latency.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
@@ -77,7 +77,8 @@ unit-tests_LIBS = -laio $(SYSTEMD_LIBS) $(FUSE_LIBS) $(CHECK_LIBS) -pthread
 aiodemo_SRCS    = examples/aiodemo.c common/cli.c
 scodb_SRCS      = examples/scodb.c common/cli.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c libasync/direct.c \
-                  libasync/statq.c aiod/rules.c aiod/attach_msg.c
+                  libasync/statq.c aiod/rules.c aiod/attach_msg.c \
+                  common/latency.c
 aiobench_SRCS   = bench/aiobench.c common/cli.c
 aiobench_LIBS   = -laio -lm
 dmcreate_SRCS   = test/vm/dmcreate.c

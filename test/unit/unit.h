@@ -20,5 +20,6 @@ Suite *attach_msg_suite(void);
 Suite *statq_suite(void);
 Suite *latency_suite(void);
 Suite *trace_suite(void);
+Suite *direct_tally_suite(void);
 
 #endif
