@@ -667,9 +667,26 @@ stage_direct() {
 		dev_field rdsk/w0 \
 			'"\(.reads + .writes) \(.bytes_read + .bytes_written)"'
 	}
+	# aiod's DKIOCASTRTs accepted, both paths, and the transfers,
+	# errors and transfers in flight of the suite's two devices, as
+	# "REQUESTS ENDED": each request ends as a transfer or an error, if
+	# it is not still in flight (plain I/O adds more).
+	requests_ended() {
+		"$B/aioinfo" --json "$mnt/rroot" | jq -r '"\(.requests_total) \(
+			[.devices[] | select(.name == "rdsk/w0" or
+					     .name == "rdsk/0s2") |
+			 .reads + .writes + .errors + .inflight] | add)"'
+	}
+	# Since "REQUESTS ENDED" $1: as many ended as were accepted, or more.
+	all_ended_since() {
+		set -- "$1" "$(requests_ended)"
+		echo "requests accepted; ended or in flight: $1 before, $2 after"
+		[ $((${2#* } - ${1#* })) -ge $((${2% *} - ${1% *})) ]
+	}
 	wgeometry="-s $size -S $quarter -p 64 -q 96"
 	before=$(direct_total)
 	moved_before=$(w0_moved)
+	ended_before=$(requests_ended)
 	# shellcheck disable=SC2086
 	LD_PRELOAD="$preload" "$B/aioconform" $wgeometry \
 		-b "$whole_loop@0" -B "$backing@$half" "$mnt/rdsk/w0" "$mnt/rdsk/0s2"
@@ -684,6 +701,8 @@ stage_direct() {
 		[ $((${moved_after#* } - ${moved_before#* })) -ge \
 		  $(((after - before) * 512)) ]
 	result "... counted in w0's transfers and bytes (at least 512 a request)" $?
+	all_ended_since "$ended_before"
+	result "... each request in a transfer or an error of its device" $?
 	# A client that has made 5 direct reads and holds its connection:
 	# w0's figures show them now, and still once it has exited.
 	rm -f "$work/direct-hold.in"
@@ -751,6 +770,7 @@ stage_direct() {
 	before=$after
 	direct_moved=$((${moved_after% *} - ${moved_before% *}))
 	moved_before=$(w0_moved)
+	ended_before=$(requests_ended)
 	# shellcheck disable=SC2086
 	SCOAIO_DIRECT=0 LD_PRELOAD="$preload" "$B/aioconform" $wgeometry \
 		-b "$whole_loop@0" -B "$backing@$half" "$mnt/rdsk/w0" "$mnt/rdsk/0s2"
@@ -761,8 +781,9 @@ stage_direct() {
 	moved_after=$(w0_moved)
 	echo "rdsk/w0 transfers: $direct_moved with the direct path," \
 	     "$((${moved_after% *} - ${moved_before% *})) without"
-	[ $((${moved_after% *} - ${moved_before% *})) -gt 0 ]
-	result "... counted in w0's transfers as before" $?
+	[ $((${moved_after% *} - ${moved_before% *})) -gt 0 ] &&
+		all_ended_since "$ended_before"
+	result "... counted in the devices' transfers and errors as before" $?
 	if [ -x "$B/static/aioconform-libasync" ]; then
 		before=$after
 		# shellcheck disable=SC2086
