@@ -50,12 +50,14 @@ struct token {
 	time_t expires;		/* CLOCK_MONOTONIC seconds */
 };
 
-/* A device slot of a session: its device (NULL: free) and the figures
- * last accepted from it, which count as the device's own. */
+/* A device slot of a session: its device (NULL: free, unless retired)
+ * and the figures last accepted from it, which count as the device's
+ * own. */
 struct direct_slot {
 	struct device *dev;
-	bool retired;			/* dev was removed: never reused, the
-					   client's counts in it are dev's */
+	bool retired;			/* its device was removed: never
+					   reused, the client's counts in it
+					   were that device's */
 	struct direct_tally seen;
 };
 
@@ -191,9 +193,9 @@ static int session_slot(struct direct_session *s, struct device *dev)
 	    !(s->slots = calloc(AIO_DIRECT_SLOTS, sizeof(*s->slots))))
 		return -1;
 	for (int i = 0; i < AIO_DIRECT_SLOTS; i++) {
-		if (s->slots[i].dev == dev && !s->slots[i].retired)
+		if (s->slots[i].dev == dev)
 			return i;
-		if (!s->slots[i].dev && free_slot < 0)
+		if (!s->slots[i].dev && !s->slots[i].retired && free_slot < 0)
 			free_slot = i;
 	}
 	if (free_slot < 0) {
@@ -221,7 +223,7 @@ static void session_end(struct direct_session *s)
 		/* The last figures join the device's own, before the
 		 * credits they are checked against go back. */
 		for (unsigned i = 0; s->slots && i < AIO_DIRECT_SLOTS; i++)
-			if (s->slots[i].dev && !s->slots[i].retired) {
+			if (s->slots[i].dev) {
 				slot_refresh(s, i);
 				direct_tally_add(&s->slots[i].dev->stats,
 						 &s->slots[i].seen, true);
@@ -645,9 +647,8 @@ void direct_device_stats(const struct device *dev, struct device_stats *out)
 
 	*out = dev->stats;
 	LIST_FOREACH(s, &sessions, link)
-		for (unsigned i = 0; s->page && s->slots && i < AIO_DIRECT_SLOTS;
-		     i++)
-			if (s->slots[i].dev == dev && !s->slots[i].retired) {
+		for (unsigned i = 0; s->slots && i < AIO_DIRECT_SLOTS; i++)
+			if (s->slots[i].dev == dev) {
 				slot_refresh(s, i);
 				direct_tally_add(out, &s->slots[i].seen, false);
 			}
@@ -663,5 +664,6 @@ void direct_device_removed(const struct device *dev)
 	LIST_FOREACH(s, &sessions, link)
 		for (unsigned i = 0; s->slots && i < AIO_DIRECT_SLOTS; i++)
 			if (s->slots[i].dev == dev)
-				s->slots[i].retired = true;
+				s->slots[i] = (struct direct_slot){
+					.retired = true };
 }

@@ -43,7 +43,8 @@ bool direct_tally_read(const struct aio_direct_slot *slot,
 
 		for (unsigned d = 0; d < 2; d++) {
 			out->started[d] = load_u64(&slot->started[d]);
-			out->started_bytes[d] = load_u64(&slot->started_bytes[d]);
+			out->started_bytes[d] =
+				load_u64(&slot->started_bytes[d]);
 			out->ended_bytes[d] = load_u64(&slot->ended_bytes[d]);
 			load_hist(&slot->latency[d], &out->latency[d]);
 		}

@@ -200,10 +200,9 @@ static void page_return_credit(void)
 static void slot_open(struct aio_direct_slot *sl)
 {
 	_Atomic uint32_t *seq = (_Atomic uint32_t *)&sl->seq;
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
 
-	atomic_store_explicit(seq, atomic_load_explicit(seq,
-							memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	atomic_store_explicit(seq, s + 1, memory_order_relaxed);
 	/* Release fence: the odd count before any field's new value. */
 	atomic_thread_fence(memory_order_release);
 }
@@ -220,11 +219,10 @@ static void slot_add(uint64_t *field, uint64_t n)
 static void slot_close(struct aio_direct_slot *sl)
 {
 	_Atomic uint32_t *seq = (_Atomic uint32_t *)&sl->seq;
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
 
 	/* Release: the fields before the even count. */
-	atomic_store_explicit(seq, atomic_load_explicit(seq,
-							memory_order_relaxed) + 1,
-			      memory_order_release);
+	atomic_store_explicit(seq, s + 1, memory_order_release);
 }
 
 static uint64_t now_ns(void)

@@ -61,7 +61,7 @@ START_TEST(honest_figures_are_accepted_step_by_step)
 	b = a;
 	record(&b, true, 512, 512, 900000);		/* the write */
 	start(&b, false, 4096);
-	record(&b, false, -5, 4096, 3000);		/* EIO: no read counted */
+	record(&b, false, -5, 4096, 3000);	/* EIO: no read counted */
 	start(&b, true, 512);
 	record(&b, true, 100, 512, 5000);		/* short: an error */
 	ck_assert(direct_tally_plausible(&a, &b, 2));
@@ -80,26 +80,28 @@ START_TEST(every_lie_is_refused)
 	for (int field = 0; field < 17; field++) {
 		lie = seen;
 		switch (field) {
-		case 0: lie.reads = 0; lie.latency[0] = (struct latency_hist){ 0 };
-			break;				/* counts go back */
-		case 1: lie.latency[0].bucket[3]++; break;	/* sum != count */
+		case 0: lie.reads = 0;			/* counts go back */
+			lie.latency[0] = (struct latency_hist){ 0 };
+			break;
+		case 1: lie.latency[0].bucket[3]++; break;	/* sum, count */
 		case 2: lie.latency[0].count++; break;
 		case 3: lie.reads++; lie.bytes_read += 4096;
 			break;			/* more reads than latencies */
 		case 4: record(&lie, true, 512, 512, 1);
 			record(&lie, true, 512, 512, 1);
-			break;			/* more completions than starts */
+			break;		/* more completions than starts */
 		case 5: start(&lie, false, 512); start(&lie, true, 512);
 			break;			/* 3 in flight, 2 granted */
-		case 6: lie.errors = 2; break;	/* more errors than completions */
+		case 6: lie.errors = 2; break;	/* errors, not completions */
 		case 7: lie.bytes_read = 4097; break;	/* > AIO_PAGE a read */
 		case 8: lie.bytes_written = 1; break;	/* bytes, no write */
-		case 9: lie.started[0] = UINT64_C(1) << 48; break; /* would wrap */
+		case 9: lie.started[0] = UINT64_C(1) << 48;	/* would wrap */
+			break;
 		case 10: lie.latency[1].count = UINT64_C(1) << 48;
 			lie.latency[1].bucket[0] = lie.latency[1].count;
 			lie.started[1] += lie.latency[1].count;
 			break;
-		case 11: lie.latency[0].sum_ns = 0; break;	/* sum goes back */
+		case 11: lie.latency[0].sum_ns = 0; break;	/* sum back */
 		case 12: lie.latency[0].bucket[latency_bucket(20000)]--;
 			lie.latency[0].bucket[0]++;
 			break;			/* a bucket goes back */
