@@ -92,7 +92,8 @@ aiostallfs_LIBS = $(FUSE_LIBS)
 aioprobe_SRCS   = test/libasync/aioprobe.c
 # What a client can reach through libasync's direct-path descriptors.
 aiocontain_SRCS = test/libasync/aiocontain.c
-# Holds a DKIOCMLOCK region until its input ends (aioinfo -l's test).
+# Holds a DKIOCMLOCK region, after some reads if asked, until its input
+# ends (aioinfo -l's test, the direct path's per-device figures).
 aiolockhold_SRCS = test/observe/aiolockhold.c
 # What systemd would hear from aiod (sd_notify), for the tests.
 notifylisten_SRCS = test/service/notifylisten.c
