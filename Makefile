@@ -48,8 +48,8 @@ AIOD_LIB_SRCS = aiod/config.c aiod/abi.c aiod/callers.c aiod/backend.c \
                 aiod/rules.c aiod/engine_file.c aiod/engine_aio.c \
                 aiod/engine_pio.c aiod/locktbl.c aiod/admin.c aiod/loop.c \
                 aiod/log.c aiod/glue.c aiod/frontend_fuse.c aiod/quota.c \
-                aiod/clientmem.c aiod/direct.c aiod/attach_msg.c \
-                aiod/stats.c aiod/trace.c aiod/dmlinear.c \
+                aiod/clientmem.c aiod/direct.c aiod/direct_tally.c \
+                aiod/attach_msg.c aiod/stats.c aiod/trace.c aiod/dmlinear.c \
                 aiod/frontend_cuse.c common/failmsg.c common/latency.c
 CONFORM_SRCS  = $(wildcard test/conform/*.c)
 
@@ -77,7 +77,8 @@ unit-tests_LIBS = -laio $(SYSTEMD_LIBS) $(FUSE_LIBS) $(CHECK_LIBS) -pthread
 aiodemo_SRCS    = examples/aiodemo.c common/cli.c
 scodb_SRCS      = examples/scodb.c common/cli.c
 libasync_SRCS   = libasync/libasync.c libasync/devmap.c libasync/direct.c \
-                  libasync/statq.c aiod/rules.c aiod/attach_msg.c
+                  libasync/statq.c aiod/rules.c aiod/attach_msg.c \
+                  common/latency.c
 aiobench_SRCS   = bench/aiobench.c common/cli.c
 aiobench_LIBS   = -laio -lm
 dmcreate_SRCS   = test/vm/dmcreate.c
@@ -91,7 +92,8 @@ aiostallfs_LIBS = $(FUSE_LIBS)
 aioprobe_SRCS   = test/libasync/aioprobe.c
 # What a client can reach through libasync's direct-path descriptors.
 aiocontain_SRCS = test/libasync/aiocontain.c
-# Holds a DKIOCMLOCK region until its input ends (aioinfo -l's test).
+# Holds a DKIOCMLOCK region, after some reads if asked, until its input
+# ends (aioinfo -l's test, the direct path's per-device figures).
 aiolockhold_SRCS = test/observe/aiolockhold.c
 # What systemd would hear from aiod (sd_notify), for the tests.
 notifylisten_SRCS = test/service/notifylisten.c

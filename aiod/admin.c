@@ -3,7 +3,8 @@
  * admin.c -- the administrative ioctls of scoaio/ioctl.h, served on every
  * aiod device: loading the lock permission table (root only, judged by the
  * uid the kernel reports for the caller) and aioinfo's figures: global,
- * per device (counters, backing, latency histograms), the daemon's pid and
+ * per device (counters, backing, latency histograms, with the direct
+ * path's requests that attached processes report), the daemon's pid and
  * uptime, the lock table's entries and the locks held, read from the live
  * state so they are exact.
  */
@@ -87,26 +88,28 @@ void admin_info(struct aio_info *info)
 int admin_devinfo(struct aio_devinfo *d)
 {
 	const struct device *dev;
+	struct device_stats st;
 
 	if (d->index >= ndevices)
 		return ENOENT;
 	dev = devices[d->index];
+	direct_device_stats(dev, &st);	/* both paths' transfers */
 	memset(d->name, 0, sizeof(d->name));
 	snprintf(d->name, sizeof(d->name), "%s", dev->spec.name);
 	d->size = dev->size;
 	d->direct = backend_direct(dev);
-	d->reads = dev->stats.reads;
-	d->writes = dev->stats.writes;
-	d->bytes_read = dev->stats.bytes_read;
-	d->bytes_written = dev->stats.bytes_written;
-	d->errors = dev->stats.errors;
+	d->reads = st.reads;
+	d->writes = st.writes;
+	d->bytes_read = st.bytes_read;
+	d->bytes_written = st.bytes_written;
+	d->errors = st.errors;
 	d->flags = (dev->readonly ? AIO_DEV_RO : 0) |
 		   (dev->spec.writeback ? AIO_DEV_WRITEBACK : 0);
 	memset(d->path, 0, sizeof(d->path));
 	snprintf(d->path, sizeof(d->path), "%s", dev->spec.path);
 	d->offset = dev->offset;
-	d->inflight = dev->stats.inflight;
-	memcpy(d->latency, dev->stats.latency, sizeof(d->latency));
+	d->inflight = st.inflight;
+	memcpy(d->latency, st.latency, sizeof(d->latency));
 	return 0;
 }
 

@@ -657,6 +657,11 @@ void direct_set_tracing(bool on);
  * attached process held at once). */
 void direct_counts(uint32_t *procs, uint32_t *active, uint32_t *max,
 		   uint64_t *total);
+/* dev's figures for AIOC_DEVINFO: its own, and those of the attached
+ * processes' slots for it (their requests in flight included). */
+void direct_device_stats(const struct device *dev, struct device_stats *out);
+/* dev is going (reload): its tokens go, and no slot names it again. */
+void direct_device_removed(const struct device *dev);
 
 /* ---- glue.c, frontend_fuse.c, frontend_cuse.c ------------------------ */
 

@@ -8,12 +8,21 @@
 #include "attach_msg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 _Static_assert(sizeof(struct aio_msg_request) == 32, "request layout");
-_Static_assert(sizeof(struct aio_msg_reply) == 40, "reply layout");
+_Static_assert(sizeof(struct aio_msg_reply) == 48, "reply layout");
 _Static_assert(sizeof(struct aio_attach) == 96, "AIOC_ATTACH layout");
 _Static_assert(sizeof(struct aio_direct_page) == 56, "page layout");
+_Static_assert(sizeof(struct aio_direct_page) <= AIO_DIRECT_SLOT_OFFSET,
+	       "the slots follow the page");
+_Static_assert(sizeof(struct aio_direct_slot) == AIO_DIRECT_SLOT_BYTES &&
+	       offsetof(struct aio_direct_slot, started) == 8 &&
+	       offsetof(struct aio_direct_slot, reads) == 56 &&
+	       offsetof(struct aio_direct_slot, latency) == 96 &&
+	       offsetof(struct aio_direct_slot, reserved) == 640,
+	       "slot layout");
 
 size_t attach_encode_request(const struct aio_msg_request *rq, void *out)
 {
@@ -72,6 +81,9 @@ int attach_parse_reply(const void *buf, size_t len,
 	    : m.granted != 0 || (m.err == 0 && m.naioreqpp == 0))
 		return EPROTO;
 	if (m.err && (m.flags || m.granted))
+		return EPROTO;
+	if (m.reserved || m.slot >= AIO_DIRECT_SLOTS ||
+	    (m.slot && (m.kind != AIO_MSG_ATTACH || m.err)))
 		return EPROTO;
 	*out = m;
 	return 0;

@@ -7,7 +7,10 @@
  * SO_PEERCRED must name the same process and user; aiod then sends by
  * SCM_RIGHTS a new O_DIRECT descriptor of exactly that partition (only
  * whole block devices qualify, backend.c decides) and, once per
- * connection, a shared page (memfd) of counters.  Request credits for
+ * connection, a shared page (memfd) of counters, with a slot for each
+ * device the process attached, whose figures AIOC_DEVINFO adds to the
+ * device's own and which are folded into them when the connection ends
+ * (direct_tally.c checks them).  Request credits for
  * NAIOREQPP and NAIOREQ are granted on the connection and reserved in
  * quota.c; credits an attached process holds unused are reclaimed when
  * another process runs short, and all come back when the connection ends
@@ -18,6 +21,7 @@
  */
 #include "aiod.h"
 #include "attach_msg.h"
+#include "direct_tally.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +38,7 @@
 
 #define TOKENS_MAX	256	/* outstanding tokens; the oldest goes */
 #define PENDING_MAX	64	/* connections not yet attached */
-#define PAGE_BYTES	4096u
+#define PAGE_BYTES	AIO_DIRECT_MAP_BYTES
 
 struct token {
 	uint8_t bytes[AIO_TOKEN_BYTES];
@@ -46,6 +50,17 @@ struct token {
 	time_t expires;		/* CLOCK_MONOTONIC seconds */
 };
 
+/* A device slot of a session: its device (NULL: free, unless retired)
+ * and the figures last accepted from it, which count as the device's
+ * own. */
+struct direct_slot {
+	struct device *dev;
+	bool retired;			/* its device was removed: never
+					   reused, the client's counts in it
+					   were that device's */
+	struct direct_tally seen;
+};
+
 struct direct_session {
 	struct loop_source src;		/* first: ready() gets &src */
 	pid_t pid;			/* SO_PEERCRED at connect */
@@ -54,6 +69,7 @@ struct direct_session {
 	struct aio_direct_page *page;	/* shared with the client */
 	int pagefd;
 	bool page_sent;
+	struct direct_slot *slots;	/* AIO_DIRECT_SLOTS, with the page */
 	unsigned granted;		/* credits reserved in quota.c */
 	LIST_ENTRY(direct_session) link;
 };
@@ -150,6 +166,46 @@ static uint32_t session_max(const struct direct_session *s)
 	return m < pp ? m : pp;
 }
 
+static const struct aio_direct_slot *page_slot(const struct direct_session *s,
+					       unsigned i)
+{
+	return (const struct aio_direct_slot *)
+	       ((const char *)s->page + AIO_DIRECT_SLOT_OFFSET) + i;
+}
+
+/* The client's figures in slot i, if a consistent and plausible copy is
+ * there; else those last accepted stay. */
+static void slot_refresh(struct direct_session *s, unsigned i)
+{
+	struct direct_tally now;
+
+	if (direct_tally_read(page_slot(s, i), &now) &&
+	    direct_tally_plausible(&s->slots[i].seen, &now, s->granted))
+		s->slots[i].seen = now;
+}
+
+/* The slot of dev in s (a new one if it has none), or -1 with errno. */
+static int session_slot(struct direct_session *s, struct device *dev)
+{
+	int free_slot = -1;
+
+	if (!s->slots &&
+	    !(s->slots = calloc(AIO_DIRECT_SLOTS, sizeof(*s->slots))))
+		return -1;
+	for (int i = 0; i < AIO_DIRECT_SLOTS; i++) {
+		if (s->slots[i].dev == dev)
+			return i;
+		if (!s->slots[i].dev && !s->slots[i].retired && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	s->slots[free_slot].dev = dev;
+	return free_slot;
+}
+
 /* ---- sessions ------------------------------------------------------- */
 
 static void give_back(struct direct_session *s, unsigned n)
@@ -164,6 +220,14 @@ static void session_end(struct direct_session *s)
 	loop_remove(&s->src);
 	close(s->src.fd);
 	if (s->page) {
+		/* The last figures join the device's own, before the
+		 * credits they are checked against go back. */
+		for (unsigned i = 0; s->slots && i < AIO_DIRECT_SLOTS; i++)
+			if (s->slots[i].dev) {
+				slot_refresh(s, i);
+				direct_tally_add(&s->slots[i].dev->stats,
+						 &s->slots[i].seen, true);
+			}
 		total_of_ended += session_total(s);
 		if (session_max(s) > max_of_ended)
 			max_of_ended = session_max(s);
@@ -179,6 +243,7 @@ static void session_end(struct direct_session *s)
 		npending--;
 	}
 	LIST_REMOVE(s, link);
+	free(s->slots);
 	free(s);
 }
 
@@ -252,7 +317,7 @@ static int do_attach(struct direct_session *s,
 	struct aio_msg_reply rp = { .kind = AIO_MSG_ATTACH,
 				    .naioreqpp = engine_tunables()->naioreqpp };
 	struct token t;
-	int fds[2], nfds = 0, fd, rc;
+	int fds[2], nfds = 0, fd, rc, slot;
 
 	if (!token_take(rq->token, &t))
 		return attach_fail(s, AIO_MSG_ATTACH, EACCES);
@@ -278,6 +343,17 @@ static int do_attach(struct direct_session *s,
 			 (int)s->pid, strerror(e));
 		return attach_fail(s, AIO_MSG_ATTACH, e);
 	}
+	if ((slot = session_slot(s, t.dev)) < 0) {
+		int e = errno;
+
+		close(fd);
+		caller_put(t.caller);
+		log_warn("direct path for pid %d on device %s: %s (at most %d "
+			 "devices per process); it stays on the ioctl path",
+			 (int)s->pid, t.dev->spec.name, strerror(e),
+			 AIO_DIRECT_SLOTS);
+		return attach_fail(s, AIO_MSG_ATTACH, e);
+	}
 	if (!s->caller) {	/* the hold passes to the session */
 		s->caller = t.caller;
 		s->caller->direct = s;
@@ -295,6 +371,7 @@ static int do_attach(struct direct_session *s,
 		   (s->page_sent ? 0 : AIO_REPLY_PAGE);
 	rp.size = t.dev->size;
 	rp.file_id = t.file_id;
+	rp.slot = (uint32_t)slot;
 	rc = send_reply(s, &rp, fds, nfds);
 	close(fd);		/* the client has its own now */
 	s->page_sent |= rc == 0;
@@ -562,4 +639,31 @@ void direct_counts(uint32_t *procs, uint32_t *active, uint32_t *max,
 			if (m > *max)
 				*max = m;
 		}
+}
+
+void direct_device_stats(const struct device *dev, struct device_stats *out)
+{
+	struct direct_session *s;
+
+	*out = dev->stats;
+	LIST_FOREACH(s, &sessions, link)
+		for (unsigned i = 0; s->slots && i < AIO_DIRECT_SLOTS; i++)
+			if (s->slots[i].dev == dev) {
+				slot_refresh(s, i);
+				direct_tally_add(out, &s->slots[i].seen, false);
+			}
+}
+
+void direct_device_removed(const struct device *dev)
+{
+	struct direct_session *s;
+
+	for (unsigned i = 0; i < TOKENS_MAX; i++)
+		if (tokens[i].caller && tokens[i].dev == dev)
+			token_drop(&tokens[i]);
+	LIST_FOREACH(s, &sessions, link)
+		for (unsigned i = 0; s->slots && i < AIO_DIRECT_SLOTS; i++)
+			if (s->slots[i].dev == dev)
+				s->slots[i] = (struct direct_slot){
+					.retired = true };
 }

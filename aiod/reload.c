@@ -55,6 +55,7 @@ static struct device *open_device(const struct device_spec *spec,
 
 static void close_device(struct device *dev)
 {
+	direct_device_removed(dev);
 	backend_close_device(dev);
 	free(dev->spec.name);
 	free(dev->spec.path);

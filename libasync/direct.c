@@ -7,7 +7,8 @@
  * at its first aio(M) call); the process presents it on aiod's attach
  * socket and gets the descriptor, and with its first attach a page shared
  * with the daemon (scoaio/direct.h): request credits, the counters aioinfo
- * shows, the DKIOCMLOCK region, and the tracing switch.  Requests are
+ * shows (per device too, in the slot aiod names at each attach), the
+ * DKIOCMLOCK region, and the tracing switch.  Requests are
  * checked by the daemon's own rules.c, so the errnos are the same;
  * DKIOCMLOCK still goes to the daemon.  Statuses are kept per open file
  * description (aiod's file id, so dup()ed descriptors share them) in the
@@ -21,6 +22,7 @@
 #include "statq.h"
 #include "aiod/attach_msg.h"
 #include "aiod/rules.h"
+#include "common/latency.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +64,7 @@ struct ofd {
 	bool readable, writable;	/* as the file was opened */
 	bool device_ro, writeback;
 	uint64_t size;
+	struct aio_direct_slot *slot;	/* its device's, in the shared page */
 	unsigned nfds;			/* descriptors naming it here */
 	unsigned inflight;		/* direct requests submitted */
 	unsigned via_ioctl;		/* sent through the ioctl path, not
@@ -80,6 +83,7 @@ struct request {
 	struct iocb cb;
 	struct ofd *ofd;
 	struct status st;
+	uint64_t started_ns;		/* CLOCK_MONOTONIC at DKIOCASTRT */
 };
 
 /* aio_ring's header, as the kernel maps it at the context's address. */
@@ -191,6 +195,45 @@ static void page_return_credit(void)
 	atomic_fetch_add_explicit(PAGE_U32(avail), 1, memory_order_release);
 }
 
+/* A device slot changes between slot_open and slot_close, under its
+ * sequence count; this process alone writes it, under the lock. */
+static void slot_open(struct aio_direct_slot *sl)
+{
+	_Atomic uint32_t *seq = (_Atomic uint32_t *)&sl->seq;
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
+
+	atomic_store_explicit(seq, s + 1, memory_order_relaxed);
+	/* Release fence: the odd count before any field's new value. */
+	atomic_thread_fence(memory_order_release);
+}
+
+static void slot_add(uint64_t *field, uint64_t n)
+{
+	_Atomic uint64_t *f = (_Atomic uint64_t *)field;
+
+	/* Relaxed: ordered by the sequence count around it. */
+	atomic_store_explicit(f, atomic_load_explicit(f, memory_order_relaxed) +
+				 n, memory_order_relaxed);
+}
+
+static void slot_close(struct aio_direct_slot *sl)
+{
+	_Atomic uint32_t *seq = (_Atomic uint32_t *)&sl->seq;
+	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
+
+	/* Release: the fields before the even count. */
+	atomic_store_explicit(seq, s + 1, memory_order_release);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* Cannot fail for this clock with a valid pointer. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* ---- the attach socket ------------------------------------------------ */
 
 /* The descriptors of a reply: the first max kept, any others closed. */
@@ -272,7 +315,7 @@ static bool connect_daemon(const char *name)
 static void drop_connection(void)
 {
 	if (proc.page)
-		munmap(proc.page, 4096);
+		munmap(proc.page, AIO_DIRECT_MAP_BYTES);
 	if (proc.sock >= 0)
 		syscall(SYS_close, proc.sock);
 	if (proc.ctx)
@@ -310,17 +353,22 @@ static bool attach(struct ofd *o, const struct aio_attach *att)
 	n = -r - 1;
 	if (!proc.attached) {
 		void *page = MAP_FAILED;
+		struct stat st;
 
-		if (n == 2 && (rp.flags & AIO_REPLY_PAGE))
-			page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				    MAP_SHARED, got[1], 0);
+		/* Only as much as the memfd holds (aiod sealed its size). */
+		if (n == 2 && (rp.flags & AIO_REPLY_PAGE) &&
+		    fstat(got[1], &st) == 0 &&
+		    st.st_size >= (off_t)AIO_DIRECT_MAP_BYTES)
+			page = mmap(NULL, AIO_DIRECT_MAP_BYTES,
+				    PROT_READ | PROT_WRITE, MAP_SHARED,
+				    got[1], 0);
 		if (n == 2)
 			syscall(SYS_close, got[1]);
 		if (page == MAP_FAILED ||
 		    ((struct aio_direct_page *)page)->magic != AIO_MSG_MAGIC ||
 		    syscall(SYS_io_setup, rp.naioreqpp, &proc.ctx)) {
 			if (page != MAP_FAILED)
-				munmap(page, 4096);
+				munmap(page, AIO_DIRECT_MAP_BYTES);
 			if (n >= 1)
 				syscall(SYS_close, got[0]);
 			proc.ctx = 0;
@@ -336,6 +384,9 @@ static bool attach(struct ofd *o, const struct aio_attach *att)
 		return false;
 	}
 	o->dfd = got[0];
+	/* attach_parse_reply checked slot < AIO_DIRECT_SLOTS. */
+	o->slot = (struct aio_direct_slot *)
+		  ((char *)proc.page + AIO_DIRECT_SLOT_OFFSET) + rp.slot;
 	o->size = rp.size;
 	o->device_ro = rp.flags & AIO_REPLY_DEVICE_RO;
 	o->writeback = rp.flags & AIO_REPLY_WRITEBACK;
@@ -409,9 +460,31 @@ static void free_ofd(struct ofd *o)
 	free(o);
 }
 
-/* Completed direct requests onto their files' queues.  wait_ns 0: only
- * what has completed (the ring is read in user space first, so an empty
- * poll costs no system call). */
+/* Count a completed request in its device's slot, as aiod counts its own
+ * transfers: an error if it failed or was short, a read or write of the
+ * bytes moved if any moved, and its latency since DKIOCASTRT. */
+static void count_completion(const struct request *r, long res)
+{
+	struct aio_direct_slot *sl = r->ofd->slot;
+	bool write = r->cb.aio_lio_opcode == IOCB_CMD_PWRITE;
+	struct latency_hist *h = &sl->latency[write];
+	uint64_t latency = now_ns() - r->started_ns;
+
+	slot_open(sl);
+	slot_add(&sl->ended_bytes[write], r->cb.aio_nbytes);
+	if (res < 0 || (uint64_t)res != r->cb.aio_nbytes)
+		slot_add(&sl->errors, 1);
+	if (res > 0) {
+		slot_add(write ? &sl->writes : &sl->reads, 1);
+		slot_add(write ? &sl->bytes_written : &sl->bytes_read,
+			 (uint64_t)res);
+	}
+	slot_add(&h->bucket[latency_bucket(latency)], 1);
+	slot_add(&h->sum_ns, latency);
+	slot_add(&h->count, 1);
+	slot_close(sl);
+}
+
 /* One completed request onto its file's queue (room was reserved when
  * it was submitted). */
 static void complete(const struct io_event *ev)
@@ -419,6 +492,7 @@ static void complete(const struct io_event *ev)
 	struct request *r = (void *)(uintptr_t)ev->data;
 	long res = (long)ev->res;
 
+	count_completion(r, res);
 	if (res < 0) {
 		r->st.iostatus = (int16_t)-res;
 	} else {
@@ -577,7 +651,7 @@ static void reset_in_child(void)
 	fds = NULL;
 	nfds_table = 0;
 	if (proc.page)
-		munmap(proc.page, 4096);
+		munmap(proc.page, AIO_DIRECT_MAP_BYTES);
 	if (proc.sock >= 0)
 		syscall(SYS_close, proc.sock);
 	/* aio contexts do not fork */
@@ -664,6 +738,7 @@ static int start_direct(struct ofd *o, const AREQBUF *a)
 					? RWF_DSYNC : 0 },
 		.ofd = o,
 		.st = { .iomaddr = rq.maddr, .ioref = rq.ref },
+		.started_ns = now_ns(),
 	};
 	cbs[0] = &r->cb;
 	rc = syscall(SYS_io_submit, proc.ctx, 1, cbs);
@@ -674,6 +749,11 @@ static int start_direct(struct ofd *o, const AREQBUF *a)
 		return err == EAGAIN || err == ENOMEM ? EAGAIN : err;
 	}
 	o->inflight++;
+	slot_open(o->slot);
+	slot_add(&o->slot->started[rq.cmd == AU_WRITE], 1);
+	slot_add(&o->slot->started_bytes[rq.cmd == AU_WRITE],
+		 (uint64_t)rq.size);
+	slot_close(o->slot);
 	proc.held++;
 	page_publish_held();
 	if (proc.held > proc.held_max) {

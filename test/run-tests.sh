@@ -662,16 +662,84 @@ stage_direct() {
 	direct_total() {
 		"$B/aioinfo" --json "$mnt/rroot" | json_field direct_requests_total
 	}
+	# rdsk/w0's transfers and bytes, as "TRANSFERS BYTES".
+	w0_moved() {
+		dev_field rdsk/w0 \
+			'"\(.reads + .writes) \(.bytes_read + .bytes_written)"'
+	}
+	# aiod's DKIOCASTRTs accepted, both paths, and the transfers,
+	# errors and transfers in flight of the suite's two devices, as
+	# "REQUESTS ENDED": each request ends as a transfer or an error, if
+	# it is not still in flight (plain I/O adds more).
+	requests_ended() {
+		"$B/aioinfo" --json "$mnt/rroot" | jq -r '"\(.requests_total) \(
+			[.devices[] | select(.name == "rdsk/w0" or
+					     .name == "rdsk/0s2") |
+			 .reads + .writes + .errors + .inflight] | add)"'
+	}
+	# Since "REQUESTS ENDED" $1: as many ended as were accepted, or more.
+	all_ended_since() {
+		set -- "$1" "$(requests_ended)"
+		echo "requests accepted; ended or in flight: $1 before, $2 after"
+		[ $((${2#* } - ${1#* })) -ge $((${2% *} - ${1% *})) ]
+	}
 	wgeometry="-s $size -S $quarter -p 64 -q 96"
 	before=$(direct_total)
+	moved_before=$(w0_moved)
+	ended_before=$(requests_ended)
 	# shellcheck disable=SC2086
 	LD_PRELOAD="$preload" "$B/aioconform" $wgeometry \
 		-b "$whole_loop@0" -B "$backing@$half" "$mnt/rdsk/w0" "$mnt/rdsk/0s2"
 	result "aioconform, 64-bit, libasync preloaded" $?
 	after=$(direct_total)
+	moved_after=$(w0_moved)
 	echo "direct requests: $before before, $after after"
 	[ "$after" -gt "$before" ]
 	result "... through the direct path (aioinfo's direct_requests_total grew)" $?
+	echo "rdsk/w0 transfers, bytes: $moved_before before, $moved_after after"
+	[ $((${moved_after% *} - ${moved_before% *})) -ge $((after - before)) ] &&
+		[ $((${moved_after#* } - ${moved_before#* })) -ge \
+		  $(((after - before) * 512)) ]
+	result "... counted in w0's transfers and bytes (at least 512 a request)" $?
+	all_ended_since "$ended_before"
+	result "... each request in a transfer or an error of its device" $?
+	# A client that has made 5 direct reads and holds its connection:
+	# w0's figures show them now, and still once it has exited.
+	rm -f "$work/direct-hold.in"
+	mkfifo "$work/direct-hold.in"
+	reads_before=$(dev_field rdsk/w0 .reads)
+	bytes_before=$(dev_field rdsk/w0 .bytes_read)
+	lat_before=$(dev_field rdsk/w0 .read_latency.count)
+	before=$(direct_total)
+	LD_PRELOAD="$preload" "$B/aiolockhold" "$mnt/rdsk/w0" 4096 5 \
+		<"$work/direct-hold.in" >"$work/direct-hold.out" &
+	holder=$!
+	exec 4>"$work/direct-hold.in"
+	i=0
+	until grep -q '^locked ' "$work/direct-hold.out" || ! alive "$holder"; do
+		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
+	done
+	w0_exact() {	# READS BYTES LATENCIES: w0's figures, 0 in flight
+		[ "$(dev_field rdsk/w0 .reads)" = "$1" ] &&
+			[ "$(dev_field rdsk/w0 .bytes_read)" = "$2" ] &&
+			[ "$(dev_field rdsk/w0 .read_latency.count)" = "$3" ] &&
+			[ "$(dev_field rdsk/w0 '.read_latency.buckets_us | add')" = "$3" ] &&
+			[ "$(dev_field rdsk/w0 .inflight)" = 0 ]
+	}
+	grep -q '^locked ' "$work/direct-hold.out" &&
+		[ "$(direct_total)" = "$((before + 5))" ] &&
+		w0_exact $((reads_before + 5)) $((bytes_before + 5 * 4096)) \
+			 $((lat_before + 5))
+	rc=$?
+	[ $rc -eq 0 ] || dev_field rdsk/w0 .
+	result "a live client's 5 direct reads: in w0's reads, bytes and read latencies" $rc
+	exec 4>&-
+	wait "$holder" &&
+		w0_exact $((reads_before + 5)) $((bytes_before + 5 * 4096)) \
+			 $((lat_before + 5))
+	rc=$?
+	[ $rc -eq 0 ] || dev_field rdsk/w0 .
+	result "... and still there, none lost, once it has exited" $rc
 	if [ ! -x "$B/aioconform32" ]; then
 		skip "aioconform, 32-bit, libasync preloaded" \
 		     "$B/aioconform32 not built"
@@ -706,6 +774,9 @@ stage_direct() {
 	[ "$after" -gt "$before" ]
 	result "... through the direct path" $?
 	before=$after
+	direct_moved=$((${moved_after% *} - ${moved_before% *}))
+	moved_before=$(w0_moved)
+	ended_before=$(requests_ended)
 	# shellcheck disable=SC2086
 	SCOAIO_DIRECT=0 LD_PRELOAD="$preload" "$B/aioconform" $wgeometry \
 		-b "$whole_loop@0" -B "$backing@$half" "$mnt/rdsk/w0" "$mnt/rdsk/0s2"
@@ -713,6 +784,12 @@ stage_direct() {
 	after=$(direct_total)
 	[ "$after" = "$before" ]
 	result "... through the ioctl path only (direct_requests_total unchanged)" $?
+	moved_after=$(w0_moved)
+	echo "rdsk/w0 transfers: $direct_moved with the direct path," \
+	     "$((${moved_after% *} - ${moved_before% *})) without"
+	[ $((${moved_after% *} - ${moved_before% *})) -gt 0 ] &&
+		all_ended_since "$ended_before"
+	result "... counted in the devices' transfers and errors as before" $?
 	if [ -x "$B/static/aioconform-libasync" ]; then
 		before=$after
 		# shellcheck disable=SC2086

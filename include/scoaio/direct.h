@@ -3,15 +3,17 @@
  * scoaio/direct.h -- the direct path's wire format between aiod and
  * libasync(3): the AIOC_ATTACH ioctl that hands a process a one-time token
  * and the name of aiod's attach socket, the messages on that socket
- * (attach_msg.c encodes and parses them), and the page of counters a
- * client shares with the daemon.  Fixed-width fields, one layout for
- * 32-bit and 64-bit programs.
+ * (attach_msg.c encodes and parses them), and the pages of counters a
+ * client shares with the daemon: the connection's, then one slot of
+ * per-device figures for each device it attached.  Fixed-width fields,
+ * one layout for 32-bit and 64-bit programs.
  */
 #ifndef SCOAIO_DIRECT_H
 #define SCOAIO_DIRECT_H
 
 #include <stdint.h>
 #include <sys/async.h>
+#include "common/latency.h"
 
 #define AIO_TOKEN_BYTES		16	/* 128 random bits */
 #define AIO_SOCKNAME_MAX	64
@@ -47,7 +49,7 @@ struct aio_attach {
 	char sockname[AIO_SOCKNAME_MAX];
 };
 
-#define AIO_ATTACH_VERSION	1
+#define AIO_ATTACH_VERSION	2	/* 2: device slots in the page */
 #define AIO_TOKEN_SECONDS	10
 #define AIOC_ATTACH	_IOR(AIO_IOC_MAGIC, 0x40, struct aio_attach)
 
@@ -86,6 +88,9 @@ struct aio_msg_reply {
 	uint32_t naioreqpp;
 	uint64_t size;			/* partition bytes (ATTACH) */
 	uint64_t file_id;		/* the token's open file (ATTACH) */
+	uint32_t slot;			/* the device's slot (ATTACH), below
+					   AIO_DIRECT_SLOTS; 0 for GRANT */
+	uint32_t reserved;		/* 0 */
 };
 
 /* ---- the shared page ------------------------------------------------ *
@@ -120,5 +125,41 @@ struct aio_direct_page {
 					   load-acquire (aioinfo's maximum) */
 	uint32_t pad;
 };
+
+/* ---- the device slots ----------------------------------------------- *
+ * After the connection's page, AIO_DIRECT_SLOTS slots, one per device the
+ * process attached (ATTACH's reply names it; every open file of that
+ * device in the process shares it; a process attaching more devices than
+ * that keeps the others on the ioctl path).  A slot counts the process's
+ * direct requests on its device, per direction ([0] reads, [1] writes):
+ * at DKIOCASTRT the request and its size; at its completion, as libasync
+ * sees it, its size again, and as aiod's own per-device figures count a
+ * transfer (aio_devinfo, scoaio/ioctl.h) a read or write with the bytes
+ * moved when some moved, an error when it failed or was short, and its
+ * latency since DKIOCASTRT in its direction's histogram.  The client
+ * alone writes a slot, every field monotonic, under seq: odd while it
+ * writes (relaxed store, then a release fence), the fields by relaxed
+ * atomic stores, then the even count by store-release.  The daemon reads
+ * seq by load-acquire, the fields relaxed, an acquire fence and seq
+ * again; two equal even counts give a consistent copy, which it takes
+ * only if it is plausible (aiod's direct_tally.c), within a few tries. */
+#define AIO_DIRECT_SLOTS	32
+#define AIO_DIRECT_SLOT_OFFSET	4096u	/* the first slot, in the memfd */
+#define AIO_DIRECT_SLOT_BYTES	768u
+
+struct aio_direct_slot {
+	uint32_t seq;
+	uint32_t reserved0;		/* 0 */
+	uint64_t started[2];		/* DKIOCASTRTs submitted */
+	uint64_t started_bytes[2];	/* their sizes */
+	uint64_t ended_bytes[2];	/* the sizes of those completed */
+	uint64_t reads, writes, bytes_read, bytes_written, errors;
+	struct latency_hist latency[2];	/* one per completion */
+	uint64_t reserved[16];		/* 0 */
+};
+
+/* The memfd's size, sealed: the page and the slots. */
+#define AIO_DIRECT_MAP_BYTES \
+	(AIO_DIRECT_SLOT_OFFSET + AIO_DIRECT_SLOTS * AIO_DIRECT_SLOT_BYTES)
 
 #endif /* SCOAIO_DIRECT_H */

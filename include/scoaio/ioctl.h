@@ -57,9 +57,11 @@ struct aio_info {
 #define AIO_DEV_WRITEBACK	2u	/* cache=writeback */
 
 /* One device's figures; in: index (0 .. ndevices-1), ENOENT past it.
- * The counters count every transfer (aio(M), read/write, positional);
+ * The counters count every transfer (aio(M), read/write, positional,
+ * and the direct path's as its processes report them, scoaio/direct.h);
  * the latency histograms only DKIOCASTRT requests, from their
- * acceptance to their completion on the backing ([0] reads, [1] writes). */
+ * acceptance to their completion on the backing (on the direct path, to
+ * when libasync saw it complete) ([0] reads, [1] writes). */
 struct aio_devinfo {
 	uint32_t index;
 	uint32_t flags;			/* AIO_DEV_* */

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * aiolockhold.c -- a client for run-tests.sh's aioinfo -l test: it opens
- * an aio partition, declares a page-aligned region of BYTES with
- * DKIOCMLOCK, prints "locked ADDRESS BYTES" once the call has returned,
- * and holds the region until its standard input ends, so the test can
- * look at the lock table meanwhile with no race.  Exit status 0, or 1
- * with a one-line reason if a call failed.
+ * aiolockhold.c -- a client for run-tests.sh's tests of what aioinfo
+ * shows of a live process: it opens an aio partition, declares a
+ * page-aligned region of BYTES with DKIOCMLOCK, then (with READS) reads
+ * the partition's first page into the region READS times with DKIOCASTRT,
+ * collecting each status with DKIOCASTAT, prints "locked ADDRESS BYTES"
+ * once all that has returned, and holds the region (and its open file,
+ * and with libasync(3) its direct-path connection) until its standard
+ * input ends, so the test can look at the lock table and the device's
+ * figures meanwhile with no race.  Exit status 0, or 1 with a one-line
+ * reason if a call failed.
  *
- * Usage: aiolockhold PARTITION BYTES
+ * Usage: aiolockhold PARTITION BYTES [READS]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,21 +22,62 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* One DKIOCASTRT of the partition's first page into buf, and its status
+ * (DKIOCASTAT until it comes): 0, or 1 with the reason told. */
+static int read_first_page(int fd, const char *name, void *buf)
+{
+	AREQBUF rq = { .au_cmd = AU_READ, .au_daddr = 0, .au_maddr = buf,
+		       .au_size = 4096, .au_ref = buf };
+	ASYNCSTATUS st;
+
+	if (ioctl(fd, DKIOCASTRT, &rq)) {
+		fprintf(stderr, "aiolockhold: %s: DKIOCASTRT: %s\n", name,
+			strerror(errno));
+		return 1;
+	}
+	do {
+		if (ioctl(fd, DKIOCASTAT, &st)) {
+			fprintf(stderr, "aiolockhold: %s: DKIOCASTAT: %s\n",
+				name, strerror(errno));
+			return 1;
+		}
+	} while (st.acount == 0);
+	if (st.acount != 1 || st.astatus[0].iostatus ||
+	    st.astatus[0].iobsize != 4096) {
+		fprintf(stderr, "aiolockhold: %s: read: %ld statuses, %s, "
+			"%d bytes\n", name, st.acount,
+			strerror(st.astatus[0].iostatus),
+			st.astatus[0].iobsize);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	ASYNCMLOCK m;
 	char buf[64], *end;
 	void *region;
-	long bytes;
+	long bytes, reads = 0;
 	int fd, err;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: aiolockhold PARTITION BYTES\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: aiolockhold PARTITION BYTES [READS]\n");
 		return 2;
+	}
+	if (argc == 4) {
+		errno = 0;
+		reads = strtol(argv[3], &end, 10);
+		if (errno || *end || reads < 0) {
+			fprintf(stderr, "aiolockhold: %s: not a count\n",
+				argv[3]);
+			return 2;
+		}
 	}
 	errno = 0;
 	bytes = strtol(argv[2], &end, 10);
-	if (errno || *end || bytes <= 0 || bytes > 1L << 30) {
+	if (errno || *end || bytes <= 0 || bytes > 1L << 30 ||
+	    (reads && bytes < 4096)) {
 		fprintf(stderr, "aiolockhold: %s: not a size in bytes\n", argv[2]);
 		return 2;
 	}
@@ -55,6 +100,9 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	for (long i = 0; i < reads; i++)
+		if (read_first_page(fd, argv[1], region))
+			return 1;
 	printf("locked %p %ld\n", region, bytes);
 	fflush(stdout);
 	while (read(0, buf, sizeof(buf)) > 0)

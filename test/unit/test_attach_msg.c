@@ -52,7 +52,7 @@ START_TEST(request_refusals)
 		memcpy(&bad, buf, sizeof(bad));
 		switch (field) {
 		case 0: bad.magic ^= 1; break;
-		case 1: bad.version = 2; break;
+		case 1: bad.version = AIO_ATTACH_VERSION + 1; break;
 		case 2: bad.kind = 3; break;
 		case 3: bad.pad = 1; break;
 		case 4: bad.want = 1; break;	/* ATTACH wants nothing */
@@ -70,15 +70,17 @@ START_TEST(reply_round_trip_and_refusals)
 	struct aio_msg_reply rp = { .kind = AIO_MSG_ATTACH,
 				    .flags = AIO_REPLY_PAGE | AIO_REPLY_RDONLY,
 				    .naioreqpp = 64, .size = 1 << 20,
-				    .file_id = 7 }, out, bad;
+				    .file_id = 7, .slot = AIO_DIRECT_SLOTS - 1 },
+			     out, bad;
 
 	attach_encode_reply(&rp, buf);
 	ck_assert_int_eq(attach_parse_reply(buf, sizeof(buf), &out), 0);
 	ck_assert_uint_eq(out.file_id, 7);
 	ck_assert_uint_eq(out.flags, AIO_REPLY_PAGE | AIO_REPLY_RDONLY);
+	ck_assert_uint_eq(out.slot, AIO_DIRECT_SLOTS - 1);
 	ck_assert_int_eq(attach_parse_reply(buf, sizeof(buf) - 1, &out),
 			 EINVAL);
-	for (int field = 0; field < 6; field++) {
+	for (int field = 0; field < 9; field++) {
 		memcpy(&bad, buf, sizeof(bad));
 		switch (field) {
 		case 0: bad.flags |= 64; break;		/* unknown flag */
@@ -88,6 +90,10 @@ START_TEST(reply_round_trip_and_refusals)
 		case 4: bad.kind = AIO_MSG_GRANT; bad.flags = 0;
 			bad.granted = 65; break;	/* over NAIOREQPP */
 		case 5: bad.naioreqpp = 0; break;
+		case 6: bad.slot = AIO_DIRECT_SLOTS; break;	/* no such slot */
+		case 7: bad.reserved = 1; break;
+		case 8: bad.kind = AIO_MSG_GRANT; bad.flags = 0;
+			break;			/* a slot on a GRANT */
 		}
 		ck_assert_msg(attach_parse_reply(&bad, sizeof(bad), &out) ==
 			      EPROTO, "contradiction %d accepted", field);

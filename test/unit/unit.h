@@ -21,5 +21,6 @@ Suite *statq_suite(void);
 Suite *latency_suite(void);
 Suite *trace_suite(void);
 Suite *dmlinear_suite(void);
+Suite *direct_tally_suite(void);
 
 #endif

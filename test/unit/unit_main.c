@@ -29,6 +29,7 @@ int main(void)
 	srunner_add_suite(sr, latency_suite());
 	srunner_add_suite(sr, trace_suite());
 	srunner_add_suite(sr, dmlinear_suite());
+	srunner_add_suite(sr, direct_tally_suite());
 	srunner_run_all(sr, CK_VERBOSE);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
