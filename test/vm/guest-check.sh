@@ -411,6 +411,10 @@ direct_total() {
 	aioinfo --json /dev/rdsk/w0 |
 		sed -n 's/.*"direct_requests_total": \([0-9]*\).*/\1/p'
 }
+w0_transfers() {	# w0's reads + writes + errors, aioinfo's per-device figures
+	aioinfo --json /dev/rdsk/w0 | sed -n 's/.*"name": "rdsk\/w0", [^{]*"reads": \([0-9]*\), "writes": \([0-9]*\), [^{]*"errors": \([0-9]*\).*/\1 \2 \3/p' |
+		{ read -r r w e && echo $((r + w + e)); }
+}
 if dd if=/dev/zero of=/tmp/whole.img bs=1M count=16 2>/dev/null &&
 	wloop=$(losetup -f) && losetup "$wloop" /tmp/whole.img &&
 	start_aiod aiod-direct -o NAIOREQPP=$reqpp -o NAIOREQ=$req \
@@ -423,6 +427,7 @@ if dd if=/dev/zero of=/tmp/whole.img bs=1M count=16 2>/dev/null &&
 	result "aioinfo (CUSE): the direct path is available on w0" $?
 	for prog in aioconform-libasync aioconform-libasync32; do
 		before=$(direct_total)
+		transfers_before=$(w0_transfers)
 		if built "$prog"; then
 			run "$prog on w0 (CUSE, direct path)" "$prog" \
 				-s $wsize -b "$wloop@0" -S $slice_size \
@@ -435,6 +440,12 @@ if dd if=/dev/zero of=/tmp/whole.img bs=1M count=16 2>/dev/null &&
 		echo "direct requests: $before before, $after after"
 		[ -n "$after" ] && [ "$after" -gt "${before:-0}" ]
 		result "... through the direct path (direct_requests_total grew)" $?
+		transfers_after=$(w0_transfers)
+		echo "w0's transfers: $transfers_before before, $transfers_after after"
+		[ -n "$transfers_after" ] && [ -n "$after" ] &&
+			[ $((transfers_after - ${transfers_before:-0})) -ge \
+			  $((after - ${before:-0})) ]
+		result "... each direct request in w0's per-device figures" $?
 	done
 	stop_aiod
 	result "aiod stops (CUSE, direct path)" $?
@@ -510,6 +521,12 @@ if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
 		echo "direct requests: $before before, $after after"
 		[ -n "$after" ] && [ "$after" -gt "${before:-0}" ]
 		result "... through the direct path (direct_requests_total grew)" $?
+		transfers_after=$(w0_transfers)
+		echo "w0's transfers: $transfers_before before, $transfers_after after"
+		[ -n "$transfers_after" ] && [ -n "$after" ] &&
+			[ $((transfers_after - ${transfers_before:-0})) -ge \
+			  $((after - ${before:-0})) ]
+		result "... each direct request in w0's per-device figures" $?
 	done
 	# Containment, as aiotest: nothing outside A through libasync's
 	# descriptors, which are of A's size; B and the bytes of no slice
