@@ -64,6 +64,10 @@ struct backing {
 	bool ro_asked;		/* ro given, not found read-only */
 	char *first;		/* the first device on it, for messages */
 	unsigned refs;
+	int dm_claim_fd;	/* a retired slice's dm-linear device, kept
+				   open for device-mapper's exclusive claim
+				   on the backing (aiod let go of O_EXCL)
+				   while other devices still use it; -1 */
 };
 
 static struct backing *backings;
@@ -308,6 +312,8 @@ static void put_backing(struct backing *b)
 			*p = b->next;
 			break;
 		}
+	if (b->dm_claim_fd >= 0)
+		close(b->dm_claim_fd);
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->first);
@@ -349,7 +355,7 @@ static int get_backing(const struct device_spec *spec, struct backing **out,
 	*b = (struct backing){ .st_dev = st.st_dev, .rdev = st.st_rdev,
 			       .ino = st.st_ino, .blk = S_ISBLK(st.st_mode),
 			       .fd = -1, .first = strdup(spec->name),
-			       .refs = 1 };
+			       .refs = 1, .dm_claim_fd = -1 };
 	if (!b->first) {
 		free(b);
 		return failmsg(err, errlen, "out of memory");
@@ -405,6 +411,36 @@ static bool strict_slice(const struct device *dev)
 	       (dev->offset || dev->size != dev->backing->total);
 }
 
+/* Does the disk under block device rdev take persistent reservations
+ * (SCSI, NVMe, or a device-mapper device passing them on)?  Device-mapper
+ * forwards IOC_PR_* to the disk beneath without the whole-device check it
+ * makes for other ioctls, and since Linux 6.5 a writer needs no privilege
+ * for them except on a partition: through a slice's dm-linear device a
+ * client could reserve or clear the whole disk.  In doubt (sysfs not
+ * readable), yes. */
+static bool disk_has_reservations(dev_t rdev)
+{
+	char link[64], target[512], *disk;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(rdev),
+		 minor(rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return true;
+	target[n] = '\0';
+	/* .../block/DISK, or .../block/DISK/PARTITION for a partition */
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u/partition",
+		 major(rdev), minor(rdev));
+	if (stat(link, &st) == 0 && (disk = strrchr(target, '/')))
+		*disk = '\0';
+	disk = strrchr(target, '/');
+	disk = disk ? disk + 1 : target;
+	return !strncmp(disk, "sd", 2) || !strncmp(disk, "nvme", 4) ||
+	       !strncmp(disk, "dm-", 3);
+}
+
 /* Reopen b's descriptor in place (same number, so devices keep it) with
  * or without O_EXCL. */
 static int reopen_backing(struct backing *b, bool excl)
@@ -440,6 +476,15 @@ static void prepare_backing(struct backing *b, struct device *const *devs,
 			path = devs[i]->spec.path;
 	if (!path)
 		return;
+	if (disk_has_reservations(b->rdev)) {
+		log_info("device %s: the slices of %s stay on the ioctl path: "
+			 "its disk takes persistent reservations, which "
+			 "device-mapper would pass on", b->first, path);
+		for (size_t i = 0; i < n; i++)
+			if (devs[i]->backing == b && strict_slice(devs[i]))
+				devs[i]->slice_direct = AIO_DIRECT_SLICE_PR;
+		return;
+	}
 	/* device-mapper claims the backing exclusively for its tables, which
 	 * aiod's own O_EXCL would refuse: aiod lets go of its claim, and
 	 * device-mapper's holds the backing from the first table on. */
@@ -543,7 +588,15 @@ bool backend_writeback(const struct device *dev)
 
 void backend_close_device(struct device *dev)
 {
-	if (dev->direct_fd >= 0)
+	struct backing *b = dev->backing;
+
+	/* The backing's other devices are served without O_EXCL: the first
+	 * slice retired (by a reload) leaves its dm-linear device to the
+	 * backing, whose claim keeps the backing from being mounted or
+	 * served by another aiod until the last of them closes. */
+	if (dev->direct_fd >= 0 && b && b->refs > 1 && b->dm_claim_fd < 0)
+		b->dm_claim_fd = dev->direct_fd;
+	else if (dev->direct_fd >= 0)
 		close(dev->direct_fd);
 	dev->direct_fd = -1;
 	if (dev->backing)

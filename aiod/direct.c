@@ -5,8 +5,9 @@
  * one-time token bound to its tgid and uid and to that open file; the
  * process presents it on aiod's abstract unix socket, where the kernel's
  * SO_PEERCRED must name the same process and user; aiod then sends by
- * SCM_RIGHTS a new O_DIRECT descriptor of exactly that partition (only
- * whole block devices qualify, backend.c decides) and, once per
+ * SCM_RIGHTS a new O_DIRECT descriptor of exactly that partition (its
+ * own whole block device, or a slice's dm-linear device; backend.c
+ * decides) and, once per
  * connection, a shared page (memfd) of counters, with a slot for each
  * device the process attached, whose figures AIOC_DEVINFO adds to the
  * device's own and which are folded into them when the connection ends

@@ -3,11 +3,14 @@
  * dmlinear.c -- device-mapper "linear" devices of exactly one slice, for
  * libasync's direct path (dmlinear.h).  A client holding such a device can
  * reach nothing outside the slice: its size bounds reads, writes and
- * discards, and device-mapper passes ioctls through to the backing only
- * when the target covers the whole backing (linear_prepare_ioctl), which
- * the caller never asks for.  The device is marked for deferred removal as
- * soon as aiod holds it open, so it disappears with its last holder, even
- * if aiod is killed.
+ * discards, and device-mapper passes block-device ioctls through to the
+ * backing only when the target covers the whole backing
+ * (linear_prepare_ioctl), which the caller never asks for.  Persistent
+ * reservation ioctls are the exception (dm_call_pr forwards them to the
+ * disk beneath whatever the extent), so the caller keeps slices of disks
+ * that take them (backend.c) off this path.  The device is marked for
+ * deferred removal as soon as aiod holds it open, so it disappears with
+ * its last holder, even if aiod is killed after that.
  */
 #include "dmlinear.h"
 
@@ -87,13 +90,20 @@ static int dm_call(int ctl, unsigned long cmd, void *buf, const char *what,
 	return -1;
 }
 
-/* Remove name at once (it is not open); errno is kept. */
-static void dm_remove_now(int ctl, void *buf, const char *name)
+/* Remove name at once (it is not open); errno is kept.  If that fails
+ * too, err (the reason already given) says so, and that the device is
+ * left. */
+static void dm_remove_now(int ctl, void *buf, const char *name, char *err,
+			  size_t errlen)
 {
 	int e = errno;
+	size_t used = strlen(err);
 
-	if (!dm_header(buf, DMLINEAR_BUF_BYTES, name, 0))
-		(void)!ioctl(ctl, DM_DEV_REMOVE, buf);
+	if (!dm_header(buf, DMLINEAR_BUF_BYTES, name, 0) &&
+	    ioctl(ctl, DM_DEV_REMOVE, buf) != 0 && used < errlen)
+		failmsg(err + used, errlen - used, "; removing %s failed too "
+			"(%s): dmsetup remove %s", name, strerror(errno),
+			name);
 	errno = e;
 }
 
@@ -195,7 +205,7 @@ fail:
 	e = errno;
 	if (fd >= 0)
 		close(fd);
-	dm_remove_now(ctl, &buf, name);
+	dm_remove_now(ctl, &buf, name, err, errlen);
 	close(ctl);
 	errno = e;
 	return -1;

@@ -49,6 +49,7 @@ static const char *direct_text(uint32_t reason)
 	case AIO_DIRECT_SHARED: return "backing shared with other devices";
 	case AIO_DIRECT_SLICE_NODM: return "slice; no device-mapper";
 	case AIO_DIRECT_SLICE_RELOAD: return "slice added by a reload";
+	case AIO_DIRECT_SLICE_PR: return "slice of a disk with reservations";
 	default: return "unknown";
 	}
 }

@@ -34,6 +34,10 @@ enum aio_direct_reason {
 	AIO_DIRECT_SLICE_RELOAD = 6,	/* a slice added by a reload, after
 					   aiod gave up the privileges
 					   device-mapper needs */
+	AIO_DIRECT_SLICE_PR = 7,	/* a slice of a disk that takes
+					   persistent reservations (SCSI,
+					   NVMe), which device-mapper would
+					   let a client set for the disk */
 };
 
 /* Out: a token for one attach by this process (tgid and uid as the
