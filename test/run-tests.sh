@@ -171,6 +171,21 @@ threads_have() {	# PID LINE...: each line in every thread's status
 	return $_rc
 }
 as_user() { setpriv --reuid="$user" --regid=nogroup --clear-groups "$@"; }
+start_holder() {	# NAME FD COMMAND...: COMMAND (aiolockhold) reads the
+	# fifo $work/NAME.in, which this shell holds open on FD; returns once
+	# it says "locked" (or has exited, or 20 s passed); $holder is its pid.
+	_name=$1 _fd=$2
+	shift 2
+	rm -f "$work/$_name.in"
+	mkfifo "$work/$_name.in"
+	"$@" <"$work/$_name.in" >"$work/$_name.out" &
+	holder=$!
+	eval "exec $_fd>\"\$work/\$_name.in\""
+	i=0
+	until grep -q '^locked ' "$work/$_name.out" || ! alive "$holder"; do
+		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
+	done
+}
 json_field() {	# FIELD: from aioinfo --json on standard input
 	sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"
 }
@@ -705,20 +720,12 @@ stage_direct() {
 	result "... each request in a transfer or an error of its device" $?
 	# A client that has made 5 direct reads and holds its connection:
 	# w0's figures show them now, and still once it has exited.
-	rm -f "$work/direct-hold.in"
-	mkfifo "$work/direct-hold.in"
 	reads_before=$(dev_field rdsk/w0 .reads)
 	bytes_before=$(dev_field rdsk/w0 .bytes_read)
 	lat_before=$(dev_field rdsk/w0 .read_latency.count)
 	before=$(direct_total)
-	LD_PRELOAD="$preload" "$B/aiolockhold" "$mnt/rdsk/w0" 4096 5 \
-		<"$work/direct-hold.in" >"$work/direct-hold.out" &
-	holder=$!
-	exec 4>"$work/direct-hold.in"
-	i=0
-	until grep -q '^locked ' "$work/direct-hold.out" || ! alive "$holder"; do
-		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
-	done
+	start_holder direct-hold 4 env LD_PRELOAD="$preload" \
+		"$B/aiolockhold" "$mnt/rdsk/w0" 4096 5
 	w0_exact() {	# READS BYTES LATENCIES: w0's figures, 0 in flight
 		[ "$(dev_field rdsk/w0 .reads)" = "$1" ] &&
 			[ "$(dev_field rdsk/w0 .bytes_read)" = "$2" ] &&
@@ -967,16 +974,8 @@ stage_observe() {
 	result "aioinfo -l: $user's allowance of 65536, no lock held" $?
 	# A process of $user holds a lock of 61440 bytes until its input
 	# (a fifo held open on fd 3) ends.
-	mkfifo "$work/hold.in"
-	setpriv --reuid="$user" --regid=nogroup --clear-groups \
-		"$B/aiolockhold" "$mnt/rdsk/0s1" 61440 <"$work/hold.in" \
-		>"$work/hold.out" &
-	holder=$!
-	exec 3>"$work/hold.in"
-	i=0
-	until grep -q '^locked ' "$work/hold.out" || ! alive "$holder"; do
-		[ $i -ge 200 ] && break; sleep 0.1; i=$((i + 1))
-	done
+	start_holder hold 3 setpriv --reuid="$user" --regid=nogroup \
+		--clear-groups "$B/aiolockhold" "$mnt/rdsk/0s1" 61440
 	uid=$(id -u "$user")
 	locks=$("$B/aioinfo" -l --json "$mnt/rroot")
 	echo "$locks"

@@ -407,13 +407,41 @@ fi
 # direct_requests_total growing under each.
 stage "CUSE front end: libasync's direct path on a whole loop device"
 wsize=16777216
-direct_total() {
-	aioinfo --json /dev/rdsk/w0 |
+direct_requests() {	# DEVICE: aiod's direct_requests_total (aioinfo)
+	aioinfo --json "$1" |
 		sed -n 's/.*"direct_requests_total": \([0-9]*\).*/\1/p'
 }
-w0_transfers() {	# w0's reads + writes + errors, aioinfo's per-device figures
-	aioinfo --json /dev/rdsk/w0 | sed -n 's/.*"name": "rdsk\/w0", [^{]*"reads": \([0-9]*\), "writes": \([0-9]*\), [^{]*"errors": \([0-9]*\).*/\1 \2 \3/p' |
-		{ read -r r w e && echo $((r + w + e)); }
+dev_transfers() {	# NAME: reads + writes + errors + in flight of rdsk/NAME
+	aioinfo --json "/dev/rdsk/$1" | sed -n "s/.*\"name\": \"rdsk\/$1\", [^{]*\"reads\": \([0-9]*\), \"writes\": \([0-9]*\), [^{]*\"errors\": \([0-9]*\), \"inflight\": \([0-9]*\).*/\1 \2 \3 \4/p" |
+		{ read -r r w e i && echo $((r + w + e + i)); }
+}
+# Both statically linked suites with libasync, on rdsk/A and rdsk/B: each
+# passes, through the direct path (direct_requests_total grows), and the
+# two devices' own figures (aioinfo) count each direct request.
+direct_suites() {	# WHAT A B SUITE-ARGS...
+	_what=$1 _a=$2 _b=$3
+	shift 3
+	for prog in aioconform-libasync aioconform-libasync32; do
+		before=$(direct_requests "/dev/rdsk/$_a")
+		moved_before=$(($(dev_transfers "$_a") + $(dev_transfers "$_b")))
+		if built "$prog"; then
+			run "$prog on $_what" "$prog" "$@" \
+				"/dev/rdsk/$_a" "/dev/rdsk/$_b"
+		else
+			result "$prog on $_what" 1
+		fi
+		after=$(direct_requests "/dev/rdsk/$_a")
+		moved_after=$(($(dev_transfers "$_a") + $(dev_transfers "$_b")))
+		echo "direct requests: $before before, $after after;" \
+		     "$_a's and $_b's transfers: $moved_before before," \
+		     "$moved_after after"
+		[ -n "$after" ] && [ "$after" -gt "${before:-0}" ]
+		result "... through the direct path (direct_requests_total grew)" $?
+		[ -n "$after" ] && [ -n "$moved_after" ] &&
+			[ $((moved_after - ${moved_before:-0})) -ge \
+			  $((after - ${before:-0})) ]
+		result "... each direct request in its device's figures (aioinfo)" $?
+	done
 }
 if dd if=/dev/zero of=/tmp/whole.img bs=1M count=16 2>/dev/null &&
 	wloop=$(losetup -f) && losetup "$wloop" /tmp/whole.img &&
@@ -425,28 +453,9 @@ if dd if=/dev/zero of=/tmp/whole.img bs=1M count=16 2>/dev/null &&
 	aioinfo --json /dev/rdsk/w0 |
 		grep -q '"name": "rdsk/w0", [^}]*"direct": "available"'
 	result "aioinfo (CUSE): the direct path is available on w0" $?
-	for prog in aioconform-libasync aioconform-libasync32; do
-		before=$(direct_total)
-		transfers_before=$(w0_transfers)
-		if built "$prog"; then
-			run "$prog on w0 (CUSE, direct path)" "$prog" \
-				-s $wsize -b "$wloop@0" -S $slice_size \
-				-B "$loop@$slice_off" -p $reqpp -q $req \
-				/dev/rdsk/w0 /dev/rdsk/0s2
-		else
-			result "$prog on w0 (CUSE, direct path)" 1
-		fi
-		after=$(direct_total)
-		echo "direct requests: $before before, $after after"
-		[ -n "$after" ] && [ "$after" -gt "${before:-0}" ]
-		result "... through the direct path (direct_requests_total grew)" $?
-		transfers_after=$(w0_transfers)
-		echo "w0's transfers: $transfers_before before, $transfers_after after"
-		[ -n "$transfers_after" ] && [ -n "$after" ] &&
-			[ $((transfers_after - ${transfers_before:-0})) -ge \
-			  $((after - ${before:-0})) ]
-		result "... each direct request in w0's per-device figures" $?
-	done
+	direct_suites "w0 (CUSE, direct path)" w0 0s2 -s $wsize \
+		-b "$wloop@0" -S $slice_size -B "$loop@$slice_off" \
+		-p $reqpp -q $req
 	stop_aiod
 	result "aiod stops (CUSE, direct path)" $?
 else
@@ -477,10 +486,6 @@ no_slice_dm_left() { # none within 10 s (the kernel removes them deferred)
 		return 1
 	fi
 }
-slices_total() {
-	aioinfo --json /dev/rdsk/sA |
-		sed -n 's/.*"direct_requests_total": \([0-9]*\).*/\1/p'
-}
 sum_of() { # FIRST-MIB COUNT-MIB: checksum of that range of the loop device
 	# O_DIRECT: the loop device's page cache does not see writes made
 	# through device-mapper.
@@ -507,27 +512,9 @@ if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
 	result "... through two scoaio-* device-mapper devices" $?
 	# The bytes of no slice, before anything writes to the slices.
 	outside_before="$(sum_of 0 4) $(sum_of 20 4)"
-	for prog in aioconform-libasync aioconform-libasync32; do
-		before=$(slices_total)
-		if built "$prog"; then
-			run "$prog on sA and sB (CUSE, dm-linear direct path)" \
-				"$prog" -s $((8 * mib)) -b "$sloop@$((4 * mib))" \
-				-S $((8 * mib)) -B "$sloop@$((12 * mib))" \
-				-p $reqpp -q $req /dev/rdsk/sA /dev/rdsk/sB
-		else
-			result "$prog on sA and sB (CUSE, dm-linear direct path)" 1
-		fi
-		after=$(slices_total)
-		echo "direct requests: $before before, $after after"
-		[ -n "$after" ] && [ "$after" -gt "${before:-0}" ]
-		result "... through the direct path (direct_requests_total grew)" $?
-		transfers_after=$(w0_transfers)
-		echo "w0's transfers: $transfers_before before, $transfers_after after"
-		[ -n "$transfers_after" ] && [ -n "$after" ] &&
-			[ $((transfers_after - ${transfers_before:-0})) -ge \
-			  $((after - ${before:-0})) ]
-		result "... each direct request in w0's per-device figures" $?
-	done
+	direct_suites "sA and sB (CUSE, dm-linear direct path)" sA sB \
+		-s $((8 * mib)) -b "$sloop@$((4 * mib))" -S $((8 * mib)) \
+		-B "$sloop@$((12 * mib))" -p $reqpp -q $req
 	# Containment, as aiotest: nothing outside A through libasync's
 	# descriptors, which are of A's size; B and the bytes of no slice
 	# unchanged.
@@ -564,6 +551,37 @@ if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
 		result "no scoaio-* device-mapper device left after SIGKILL" $?
 	else
 		result "aiod starts again on the slices (CUSE)" 1
+		show_log
+	fi
+	# A reload that retires both dm-backed slices while a new slice of
+	# the same loop device stays: the backing is still held exclusively
+	# (device-mapper's claim, which replaced aiod's O_EXCL), so a second
+	# aiod on it is refused.
+	printf 'device rdsk/sA=%s,offset=%s,size=%s,mode=0666\ndevice rdsk/sB=%s,offset=%s,size=%s,mode=0666\n' \
+		"$sloop" $((4 * mib)) $((8 * mib)) "$sloop" $((12 * mib)) \
+		$((8 * mib)) >/tmp/slices.conf
+	if start_aiod aiod-slices-reload -c /tmp/slices.conf &&
+		wait_for /dev/rdsk/sA 20 && wait_for /dev/rdsk/sB 5; then
+		printf 'device rdsk/sC=%s,offset=%s,size=%s,mode=0666\n' \
+			"$sloop" $((20 * mib)) $((4 * mib)) >/tmp/slices.conf
+		kill -HUP "$aiod_pid"
+		wait_for /dev/rdsk/sC 20
+		n=50
+		while [ -e /dev/rdsk/sA ] && [ $n -gt 0 ]; do
+			sleep 0.1; n=$((n - 1))
+		done
+		timeout 10 aiod -f --device "rdsk/x=$sloop" 2>/tmp/second.err
+		rc=$?
+		cat /tmp/second.err
+		[ ! -e /dev/rdsk/sA ] && [ -e /dev/rdsk/sC ] && [ $rc -eq 1 ] &&
+			grep -q "$sloop" /tmp/second.err
+		result "after a reload retired both dm slices, a second aiod on the backing is refused" $?
+		stop_aiod
+		result "aiod stops (reloaded slices)" $?
+		no_slice_dm_left
+		result "no scoaio-* device-mapper device left after that aiod" $?
+	else
+		result "aiod starts on two slices from a config file (CUSE)" 1
 		show_log
 	fi
 else
