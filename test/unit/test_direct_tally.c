@@ -7,13 +7,14 @@
  * could lie (counts going back, histograms that do not add up, more
  * completions than starts, more in flight than granted, more errors than
  * completions, more bytes than transfers can move, numbers that would
- * wrap) is refused; and the sum into a device's figures, of a live
+ * wrap) is refused, each by the one rule it breaks; and the sum into a device's figures, of a live
  * process (its requests in flight) and of one that has gone (what it
  * left in flight, done).
  */
 #include "unit.h"
 #include "aiod/aiod.h"
 #include "aiod/direct_tally.h"
+#include "aiod/rules.h"
 
 #include <string.h>
 
@@ -72,48 +73,192 @@ START_TEST(honest_figures_are_accepted_step_by_step)
 }
 END_TEST
 
-START_TEST(every_lie_is_refused)
-{
-	struct direct_tally seen, lie;
+/*
+ * The story every lie is told from, the same in both directions (d 0:
+ * reads, d 1: writes) of 2048-byte requests.  seen: five started, one
+ * done short (100 bytes: a transfer and an error); now, strictly
+ * advanced: six started, two done short (another 1024 bytes).  Four in
+ * flight each way: NOW_GRANTED, all the credits the client holds.  The
+ * figures leave each lie room to break one rule alone: requests under
+ * AIO_PAGE, short transfers, more in flight than were done since.
+ */
+#define NOW_GRANTED	8
 
-	honest(&seen);
-	for (int field = 0; field < 17; field++) {
-		lie = seen;
-		switch (field) {
-		case 0: lie.reads = 0;			/* counts go back */
-			lie.latency[0] = (struct latency_hist){ 0 };
-			break;
-		case 1: lie.latency[0].bucket[3]++; break;	/* sum, count */
-		case 2: lie.latency[0].count++; break;
-		case 3: lie.reads++; lie.bytes_read += 4096;
-			break;			/* more reads than latencies */
-		case 4: record(&lie, true, 512, 512, 1);
-			record(&lie, true, 512, 512, 1);
-			break;		/* more completions than starts */
-		case 5: start(&lie, false, 512); start(&lie, true, 512);
-			break;			/* 3 in flight, 2 granted */
-		case 6: lie.errors = 2; break;	/* errors, not completions */
-		case 7: lie.bytes_read = 4097; break;	/* > AIO_PAGE a read */
-		case 8: lie.bytes_written = 1; break;	/* bytes, no write */
-		case 9: lie.started[0] = UINT64_C(1) << 48;	/* would wrap */
-			break;
-		case 10: lie.latency[1].count = UINT64_C(1) << 48;
-			lie.latency[1].bucket[0] = lie.latency[1].count;
-			lie.started[1] += lie.latency[1].count;
-			break;
-		case 11: lie.latency[0].sum_ns = 0; break;	/* sum back */
-		case 12: lie.latency[0].bucket[latency_bucket(20000)]--;
-			lie.latency[0].bucket[0]++;
-			break;			/* a bucket goes back */
-		case 13: lie.started_bytes[1] = 4097; break;	/* > AIO_PAGE */
-		case 14: lie.ended_bytes[0] = 4097; break;
-		case 15: lie.bytes_read = 4096; lie.ended_bytes[0] = 2048;
-			break;			/* more moved than asked for */
-		case 16: lie.started[1]--; lie.started_bytes[1] = 0;
-			break;			/* starts go back */
-		}
-		ck_assert_msg(!direct_tally_plausible(&seen, &lie, 2),
-			      "lie %d accepted", field);
+static void story(struct direct_tally *seen, struct direct_tally *now)
+{
+	memset(seen, 0, sizeof(*seen));
+	for (unsigned d = 0; d < 2; d++) {
+		for (unsigned i = 0; i < 5; i++)
+			start(seen, d, 2048);
+		record(seen, d, 100, 2048, 20000);
+	}
+	*now = *seen;
+	for (unsigned d = 0; d < 2; d++) {
+		start(now, d, 2048);
+		record(now, d, 1024, 2048, 900000);
+	}
+}
+
+/* Direction d's transfers and their bytes (reads or writes). */
+static uint64_t *transfers(struct direct_tally *t, unsigned d)
+{
+	return d ? &t->writes : &t->reads;
+}
+
+static uint64_t *transferred(struct direct_tally *t, unsigned d)
+{
+	return d ? &t->bytes_written : &t->bytes_read;
+}
+
+/*
+ * One lie per rule of direct_tally_plausible(): each changes one figure
+ * of the honest now (a histogram's count with its buckets; for starts
+ * reaching 2^48, the starts with the latencies of those done), so that
+ * this rule alone refuses it: deleting any one rule from direct_tally.c
+ * lets its lie through.  Rules implied by the others have no lie of
+ * their own: a histogram's count going back (its buckets add up to it,
+ * as seen's did, and none goes back), a count of 2^48 latencies (no more
+ * than the starts, which stay below 2^48), more started bytes than
+ * AIO_PAGE a start (ended bytes within AIO_PAGE a completion, those in
+ * flight within AIO_PAGE a request in flight) and more bytes ended than
+ * started (then those in flight would wrap past any bound).
+ */
+enum lie {
+	STARTS_GO_BACK,
+	STARTED_BYTES_GO_BACK,
+	ENDED_BYTES_GO_BACK,
+	STARTS_REACH_2_48,
+	MORE_ENDED_THAN_STARTED,
+	ENDED_BYTES_ABOVE_A_PAGE_EACH,
+	BYTES_IN_FLIGHT_ABOVE_A_PAGE_EACH,
+	LATENCY_SUM_GOES_BACK,
+	A_BUCKET_GOES_BACK,
+	A_BUCKET_ABOVE_THE_COUNT,
+	BUCKETS_DO_NOT_ADD_UP,
+	TRANSFERS_GO_BACK,
+	BYTES_TRANSFERRED_GO_BACK,
+	ERRORS_GO_BACK,
+	MORE_TRANSFERS_THAN_COMPLETIONS,
+	MORE_BYTES_TRANSFERRED_THAN_ENDED,
+	MORE_ERRORS_THAN_COMPLETIONS,
+	MORE_IN_FLIGHT_THAN_GRANTED,
+	LIES
+};
+
+static const char *const lie_name[LIES] = {
+	[STARTS_GO_BACK] = "starts go back",
+	[STARTED_BYTES_GO_BACK] = "started bytes go back",
+	[ENDED_BYTES_GO_BACK] = "ended bytes go back",
+	[STARTS_REACH_2_48] = "starts reach 2^48",
+	[MORE_ENDED_THAN_STARTED] = "more completions than starts",
+	[ENDED_BYTES_ABOVE_A_PAGE_EACH] =
+		"ended bytes above AIO_PAGE a completion",
+	[BYTES_IN_FLIGHT_ABOVE_A_PAGE_EACH] =
+		"bytes in flight above AIO_PAGE a request in flight",
+	[LATENCY_SUM_GOES_BACK] = "latency sum goes back",
+	[A_BUCKET_GOES_BACK] = "a bucket goes back",
+	[A_BUCKET_ABOVE_THE_COUNT] = "a bucket above the count",
+	[BUCKETS_DO_NOT_ADD_UP] = "buckets do not add up to the count",
+	[TRANSFERS_GO_BACK] = "transfers go back",
+	[BYTES_TRANSFERRED_GO_BACK] = "bytes transferred go back",
+	[ERRORS_GO_BACK] = "errors go back",
+	[MORE_TRANSFERS_THAN_COMPLETIONS] = "more transfers than completions",
+	[MORE_BYTES_TRANSFERRED_THAN_ENDED] =
+		"more bytes transferred than completions ended",
+	[MORE_ERRORS_THAN_COMPLETIONS] = "more errors than completions",
+	[MORE_IN_FLIGHT_THAN_GRANTED] = "more in flight than granted",
+};
+
+/* *t, the honest now, told as lie l about direction d. */
+static void tell(struct direct_tally *t, const struct direct_tally *seen,
+		 enum lie l, unsigned d)
+{
+	struct latency_hist *h = &t->latency[d];
+	struct direct_tally was = *seen;
+	uint64_t n;
+
+	switch (l) {
+	case STARTS_GO_BACK:
+		t->started[d] = seen->started[d] - 1;
+		break;
+	case STARTED_BYTES_GO_BACK:
+		t->started_bytes[d] = seen->started_bytes[d] - 1;
+		break;
+	case ENDED_BYTES_GO_BACK:
+		t->ended_bytes[d] = seen->ended_bytes[d] - 1;
+		break;
+	case STARTS_REACH_2_48:		/* n more started and done */
+		n = (UINT64_C(1) << 48) - t->started[d];
+		t->started[d] += n;
+		h->count += n;
+		h->bucket[0] += n;
+		break;
+	case MORE_ENDED_THAN_STARTED:	/* one more than in flight */
+		for (n = t->started[d] - h->count + 1; n; n--)
+			latency_record(h, 1000);
+		break;
+	case ENDED_BYTES_ABOVE_A_PAGE_EACH:
+		t->ended_bytes[d] = h->count * AIO_PAGE + 1;
+		break;
+	case BYTES_IN_FLIGHT_ABOVE_A_PAGE_EACH:
+		t->started_bytes[d] = t->ended_bytes[d] +
+				      (t->started[d] - h->count) * AIO_PAGE + 1;
+		break;
+	case LATENCY_SUM_GOES_BACK:
+		h->sum_ns = seen->latency[d].sum_ns - 1;
+		break;
+	case A_BUCKET_GOES_BACK:	/* seen's latency moves down */
+		h->bucket[latency_bucket(20000)]--;
+		h->bucket[0]++;
+		break;
+	case A_BUCKET_ABOVE_THE_COUNT:	/* their sum wraps to the count */
+		h->bucket[1] += UINT64_C(1) << 63;
+		h->bucket[2] += UINT64_C(1) << 63;
+		break;
+	case BUCKETS_DO_NOT_ADD_UP:
+		h->bucket[0]++;
+		break;
+	case TRANSFERS_GO_BACK:
+		*transfers(t, d) = *transfers(&was, d) - 1;
+		break;
+	case BYTES_TRANSFERRED_GO_BACK:
+		*transferred(t, d) = *transferred(&was, d) - 1;
+		break;
+	case ERRORS_GO_BACK:
+		t->errors = seen->errors - 1;
+		break;
+	case MORE_TRANSFERS_THAN_COMPLETIONS:
+		*transfers(t, d) = h->count + 1;
+		break;
+	case MORE_BYTES_TRANSFERRED_THAN_ENDED:
+		*transferred(t, d) = t->ended_bytes[d] + 1;
+		break;
+	case MORE_ERRORS_THAN_COMPLETIONS:
+		t->errors = t->latency[0].count + t->latency[1].count + 1;
+		break;
+	case MORE_IN_FLIGHT_THAN_GRANTED:
+		t->started[d]++;
+		break;
+	case LIES:
+		break;
+	}
+}
+
+START_TEST(each_lie_is_refused_by_its_rule)
+{
+	struct direct_tally seen, now, lie;
+	struct direct_tally zero = { 0 };
+
+	story(&seen, &now);
+	ck_assert(direct_tally_plausible(&zero, &seen, NOW_GRANTED));
+	ck_assert(direct_tally_plausible(&seen, &now, NOW_GRANTED));
+	for (unsigned d = 0; d < 2; d++) {
+		lie = now;
+		tell(&lie, &seen, (enum lie)_i, d);
+		ck_assert_msg(memcmp(&lie, &now, sizeof(lie)) != 0,
+			      "%s, direction %u: no lie", lie_name[_i], d);
+		ck_assert_msg(!direct_tally_plausible(&seen, &lie, NOW_GRANTED),
+			      "%s, direction %u: accepted", lie_name[_i], d);
 	}
 }
 END_TEST
@@ -169,7 +314,7 @@ Suite *direct_tally_suite(void)
 	TCase *tc = tcase_create("slots");
 
 	tcase_add_test(tc, honest_figures_are_accepted_step_by_step);
-	tcase_add_test(tc, every_lie_is_refused);
+	tcase_add_loop_test(tc, each_lie_is_refused_by_its_rule, 0, LIES);
 	tcase_add_test(tc, copies_only_between_equal_even_counts);
 	tcase_add_test(tc, sums_into_the_device_figures);
 	suite_add_tcase(s, tc);
