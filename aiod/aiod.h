@@ -461,6 +461,9 @@ struct backend_io {
 int backend_open_device(struct device *dev, const struct device_spec *spec,
 			char *err, size_t errlen);
 void backend_close_device(struct device *dev);
+/* Before the first device is opened: remove the dm-linear devices a
+ * killed aiod left (dmlinear_remove_stale), which would hold backings. */
+void backend_remove_stale_direct(void);
 /* At start-up, while aiod has its privileges: give each of the n devices
  * that is a slice strictly inside a block device a dm-linear device of
  * its extent (dmlinear.h) for the direct path; the slice's backing is

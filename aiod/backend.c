@@ -525,6 +525,21 @@ static void prepare_backing(struct backing *b, struct device *const *devs,
 			b->first, path, strerror(errno));
 }
 
+static void report_stale(const char *name, int err)
+{
+	if (err)
+		log_err("device-mapper device %s, left by a killed aiod: "
+			"cannot remove it: %s", name, strerror(err));
+	else
+		log_info("removed device-mapper device %s, left by a killed "
+			 "aiod", name);
+}
+
+void backend_remove_stale_direct(void)
+{
+	dmlinear_remove_stale(report_stale);
+}
+
 void backend_prepare_direct(struct device *const *devs, size_t n)
 {
 	/* No control node: this kernel has no device-mapper (not an

@@ -10,16 +10,20 @@
  * disk beneath whatever the extent), so the caller keeps slices of disks
  * that take them (backend.c) off this path.  The device is marked for
  * deferred removal as soon as aiod holds it open, so it disappears with
- * its last holder, even if aiod is killed after that.
+ * its last holder, even if aiod is killed after that; one killed between
+ * creating a device and that mark leaves it, and the next aiod removes it
+ * (dmlinear_remove_stale) before it opens its own devices.
  */
 #include "dmlinear.h"
 
 #include "common/failmsg.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/dm-ioctl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -209,4 +213,57 @@ fail:
 	close(ctl);
 	errno = e;
 	return -1;
+}
+
+/* Is name "scoaio-PID-INDEX" of a process that no longer exists? */
+static bool stale_name(const char *name)
+{
+	int pid, used = 0;
+	unsigned index;
+
+	if (sscanf(name, "scoaio-%d-%u%n", &pid, &index, &used) != 2 ||
+	    name[used] != '\0' || pid <= 0)
+		return false;
+	return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+void dmlinear_remove_stale(void (*report)(const char *name, int err))
+{
+	static union {
+		struct dm_ioctl io;
+		char bytes[DMLINEAR_BUF_BYTES];
+	} buf;
+	char path[300], name[DM_NAME_LEN];
+	struct dirent *e;
+	DIR *d = opendir("/sys/block");
+	int ctl;
+
+	if (!d)
+		return;
+	ctl = open(DMLINEAR_CONTROL, O_RDWR | O_CLOEXEC);
+	while (ctl >= 0 && (e = readdir(d))) {
+		FILE *f;
+
+		if (strncmp(e->d_name, "dm-", 3))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dm/name",
+			 e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(name, sizeof(name), f))
+			name[0] = '\0';
+		fclose(f);
+		name[strcspn(name, "\n")] = '\0';
+		if (!stale_name(name) ||
+		    dm_header(&buf, sizeof(buf), name, 0) ||
+		    ioctl(ctl, DM_DEV_STATUS, &buf) != 0 ||
+		    buf.io.open_count != 0)
+			continue;	/* not ours, gone meanwhile, or in use */
+		(void)dm_header(&buf, sizeof(buf), name, 0);
+		report(name, ioctl(ctl, DM_DEV_REMOVE, &buf) ? errno : 0);
+	}
+	if (ctl >= 0)
+		close(ctl);
+	closedir(d);
 }

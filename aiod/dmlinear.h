@@ -38,4 +38,11 @@ int dmlinear_create(const char *name, dev_t backing, uint64_t offset,
 		    uint64_t size, bool readonly, int open_flags, char *err,
 		    size_t errlen);
 
+/* Remove what an aiod killed between creating a device and marking it
+ * for deferred removal left: devices named scoaio-PID-INDEX whose PID is
+ * no process (in this pid namespace) and which nobody holds open.
+ * report(name, 0) for each one removed, report(name, errno) for each that
+ * could not be.  Without device-mapper, nothing. */
+void dmlinear_remove_stale(void (*report)(const char *name, int err));
+
 #endif

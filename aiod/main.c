@@ -322,6 +322,7 @@ int main(int argc, char **argv)
 
 	if (o.pidfile && pidfile_claim(o.pidfile, err, sizeof(err)))
 		die("%s", err);
+	backend_remove_stale_direct();
 	if (reload_open(&cfg, err, sizeof(err)))
 		die("%s", err);
 	devs = reload_devices(&ndevs);

@@ -553,6 +553,23 @@ if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
 		result "aiod starts again on the slices (CUSE)" 1
 		show_log
 	fi
+	# What an aiod killed between creating a device and marking it for
+	# deferred removal would leave (made here with dmcreate): the next
+	# aiod removes it, says so, and serves the slices.
+	if built dmcreate &&
+		dmcreate scoaio-4194303-0 0 8192 linear "$sloop" 0 &&
+		start_slices aiod-slices-stale; then
+		grep "scoaio-4194303-0" "$aiod_log"
+		grep -q "removed device-mapper device scoaio-4194303-0, left by a killed aiod" \
+			"$aiod_log" && [ "$(slice_dm_names | wc -l)" -eq 2 ]
+		result "a stale scoaio-* device is removed by the next aiod, which serves" $?
+		stop_aiod
+		no_slice_dm_left
+		result "... and none is left after that aiod" $?
+	else
+		result "aiod starts on the slices despite a stale scoaio-* device" 1
+		show_log
+	fi
 	# A reload that retires both dm-backed slices while a new slice of
 	# the same loop device stays: the backing is still held exclusively
 	# (device-mapper's claim, which replaced aiod's O_EXCL), so a second
