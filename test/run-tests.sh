@@ -88,6 +88,10 @@ skip() {	# NAME REASON
 	echo "--- $1: SKIPPED ($2)"
 	skipped=$((skipped + 1))
 }
+result_or_skip() {	# NAME STATUS REASON: status 77 (a check that cannot
+	# run here, automake's convention) is a skip for REASON
+	if [ "$2" -eq 77 ]; then skip "$1" "$3"; else result "$1" "$2"; fi
+}
 alive() {	# PID: running and not a zombie
 	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"
 }
@@ -872,9 +876,7 @@ stage_vm() {
 	stage "CUSE front end, 32-bit clients and real faults in a qemu VM"
 	if [ -d "$B/static" ]; then
 		test/vm/run-vm.sh "$B/static" test/vm/guest-check.sh 900
-		rc=$?
-		if [ $rc -eq 77 ]; then skip "VM stage" "qemu cannot run here"
-		else result "VM stage" $rc; fi
+		result_or_skip "VM stage" $? "qemu cannot run here"
 	else
 		skip "VM stage" "no static binaries in $B/static (make static)"
 	fi
@@ -1175,12 +1177,8 @@ stage_reload() {
 stage_systemd() {
 	stage "systemd: systemd-analyze verify aiod.service, sd_notify"
 	sh test/service/check-systemd.sh "$B"
-	rc=$?
-	if [ $rc -eq 77 ]; then
-		skip "systemd-analyze verify" "no systemd-analyze"
-	else
-		result "aiod.service verifies; READY, RELOADING, STOPPING in order" $rc
-	fi
+	result_or_skip "aiod.service verifies; READY, RELOADING, STOPPING in order" \
+		$? "no systemd-analyze"
 }
 
 stage_install() {
@@ -1196,12 +1194,8 @@ stage_package() {
 		return
 	fi
 	sh test/service/check-package.sh
-	rc=$?
-	if [ $rc -eq 77 ]; then
-		skip "the Debian package" "scoaio is installed on this machine"
-	else
-		result "built, lintian clean, installed, served, conformant, purged" $rc
-	fi
+	result_or_skip "built, lintian clean, installed, served, conformant, purged" \
+		$? "scoaio is installed on this machine"
 }
 
 stage_bench() {
