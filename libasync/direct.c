@@ -84,6 +84,8 @@ struct request {
 	struct ofd *ofd;
 	struct status st;
 	uint64_t started_ns;		/* CLOCK_MONOTONIC at DKIOCASTRT */
+	bool ended_in_submit;		/* its event came during io_submit */
+	long submit_res;		/* and said this */
 };
 
 /* aio_ring's header, as the kernel maps it at the context's address. */
@@ -107,6 +109,7 @@ struct process_state {
 	unsigned held_max;
 	pid_t pid;		/* getpid(), for process_vm_*v */
 	unsigned empty_polls;
+	struct request *submitting;	/* in io_submit: see complete() */
 };
 static struct process_state proc = { .sock = -1 };
 
@@ -485,13 +488,10 @@ static void count_completion(const struct request *r, long res)
 	slot_close(sl);
 }
 
-/* One completed request onto its file's queue (room was reserved when
- * it was submitted). */
-static void complete(const struct io_event *ev)
+/* A completed request onto its file's queue (room was reserved when it
+ * was submitted). */
+static void finish(struct request *r, long res)
 {
-	struct request *r = (void *)(uintptr_t)ev->data;
-	long res = (long)ev->res;
-
 	count_completion(r, res);
 	if (res < 0) {
 		r->st.iostatus = (int16_t)-res;
@@ -503,6 +503,18 @@ static void complete(const struct io_event *ev)
 	r->ofd->inflight--;
 	statq_push(&r->ofd->done, &r->st, true);
 	free(r);
+}
+
+static void complete(const struct io_event *ev)
+{
+	struct request *r = (void *)(uintptr_t)ev->data;
+
+	if (r == proc.submitting) {	/* start_direct() decides */
+		r->ended_in_submit = true;
+		r->submit_res = (long)ev->res;
+		return;
+	}
+	finish(r, (long)ev->res);
 }
 
 /* Completions from the ring the kernel maps at the context's address,
@@ -712,9 +724,6 @@ static int start_direct(struct ofd *o, const AREQBUF *a)
 		via_ioctl += p->via_ioctl;
 	if (proc.held + via_ioctl >= proc.naioreqpp)
 		return EAGAIN;		/* NAIOREQPP */
-	err = probe(rq.maddr, rq.cmd == AU_READ);
-	if (err)
-		return err;
 	/* Room for its status now, so that no completion is ever lost. */
 	if (statq_reserve(&o->done, o->done.len + o->inflight + 1) ||
 	    !(r = calloc(1, sizeof(*r))))
@@ -748,6 +757,19 @@ static int start_direct(struct ofd *o, const AREQBUF *a)
 		page_return_credit();
 		return err == EAGAIN || err == ENOMEM ? EAGAIN : err;
 	}
+	/* The kernel pins a transfer's page while io_submit runs, and fails
+	 * the request there (its -EFAULT in the ring before io_submit
+	 * returns) if the caller's memory does not allow the transfer: that
+	 * is DKIOCASTRT's own EFAULT, as the daemon's memory check gives it,
+	 * and the good path pays no probe of the caller's memory. */
+	proc.submitting = r;
+	reap(0);
+	proc.submitting = NULL;
+	if (r->ended_in_submit && r->submit_res == -EFAULT) {
+		free(r);
+		page_return_credit();
+		return EFAULT;
+	}
 	o->inflight++;
 	slot_open(o->slot);
 	slot_add(&o->slot->started[rq.cmd == AU_WRITE], 1);
@@ -766,6 +788,8 @@ static int start_direct(struct ofd *o, const AREQBUF *a)
 	atomic_fetch_add_explicit(PAGE_U64(requests_total), 1,
 				  memory_order_release);
 	proc.empty_polls = 0;
+	if (r->ended_in_submit)
+		finish(r, r->submit_res);
 	return 0;
 }
 

@@ -6,13 +6,16 @@
  * (positive multiple of 512, else EINVAL), au_maddr alignment (512, else
  * EINVAL), the one-4K-page rule (EINVAL), the partition bounds of DEVICE
  * and SLICE_DEVICE (ENXIO, exact with -s/-S), bad argument pointers and
- * unmapped transfer addresses (EFAULT), and that a refused request leaves
+ * unmapped transfer addresses (EFAULT), transfer memory whose protection
+ * forbids the transfer (EFAULT: a read into a read-only page, either into
+ * or from an inaccessible one), and that a refused request leaves
  * no status behind.  Each refused request has exactly one thing wrong, so
  * no errno ordering is assumed.
  */
 #include "conform.h"
 
 #include <limits.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 
 #define RQBLK	2000L		/* blocks used by these tests */
@@ -410,6 +413,33 @@ START_TEST(astrt_maddr_unmapped_read_efault)
 }
 END_TEST
 
+START_TEST(astrt_maddr_protected_efault)
+{
+	int fd = dev_open();
+	char *ro = pages_alloc(1), *none = pages_alloc(1);
+
+	pat_fill(ro, RQBLK, PAGE, 4);
+	ck_assert_msg(mprotect(ro, PAGE, PROT_READ) == 0 &&
+		      mprotect(none, PAGE, PROT_NONE) == 0, "mprotect: %s",
+		      strerror(errno));
+	EXPECT_ERR(EFAULT, aio_start(fd, AU_READ, RQBLK, ro, PAGE, NULL),
+		   "AU_READ into a read-only page");
+	EXPECT_ERR(EFAULT, aio_start(fd, AU_READ, RQBLK, ro + 3584, BLK, NULL),
+		   "AU_READ into the end of a read-only page");
+	expect_both(EFAULT, fd, RQBLK, none, BLK, "a PROT_NONE page");
+	expect_no_status(fd);
+	EXPECT_PAT(ro, RQBLK, PAGE, 4, "the read-only page, after the reads");
+	{	/* a write only reads its memory: read-only is enough */
+		char *back = pages_alloc(1);
+
+		io_sync(fd, AU_WRITE, RQBLK, ro, PAGE);
+		io_sync(fd, AU_READ, RQBLK, back, PAGE);
+		EXPECT_PAT(back, RQBLK, PAGE, 4, "written from a read-only page");
+	}
+	dev_close(fd);
+}
+END_TEST
+
 START_TEST(astrt_maddr_null_efault)
 {
 	int fd = dev_open();
@@ -472,6 +502,7 @@ const struct cgroup group_request = {
 		CTEST(astrt_bad_arg_efault, 0),
 		CTEST(astrt_maddr_unmapped_write_efault, 0),
 		CTEST(astrt_maddr_unmapped_read_efault, 0),
+		CTEST(astrt_maddr_protected_efault, 0),
 		CTEST(astrt_maddr_null_efault, 0),
 		CTEST(astrt_refused_leave_no_status, 0),
 		CTEST_END,
