@@ -49,13 +49,28 @@
 #define HIST_BUCKETS	(64 + 34 * HIST_SUB)
 
 enum contender {
-	NATIVE, NATIVE_POLL, AIOD_IOCTL, AIOD_LIBASYNC, POSIX_AIO,
-	NCONTENDERS
+	NATIVE, NATIVE_POLL, AIOD_IOCTL, AIOD_LIBASYNC, AIOD_LIBASYNC_WAIT,
+	POSIX_AIO, NCONTENDERS
 };
 
 static const char *const contender_names[NCONTENDERS] = {
-	"native", "native-poll", "aiod-ioctl", "aiod-libasync", "posix-aio",
+	"native", "native-poll", "aiod-ioctl", "aiod-libasync",
+	"aiod-libasync-wait", "posix-aio",
 };
+
+/* aiod-libasync-wait: libasync's opt-in bounded wait on empty polls. */
+#define BENCH_POLL_WAIT_US "50"
+
+static bool via_aiod(int who)
+{
+	return who == AIOD_IOCTL || who == AIOD_LIBASYNC ||
+	       who == AIOD_LIBASYNC_WAIT;
+}
+
+static bool with_libasync(int who)
+{
+	return who == AIOD_LIBASYNC || who == AIOD_LIBASYNC_WAIT;
+}
 
 struct pattern {
 	const char *name;
@@ -168,7 +183,7 @@ static double hist_value(unsigned idx)
 static int open_flags(const struct job *j)
 {
 	return (j->write ? O_RDWR : O_RDONLY) | O_CLOEXEC |
-	       (j->who == AIOD_IOCTL || j->who == AIOD_LIBASYNC ? 0 : O_DIRECT) |
+	       (via_aiod(j->who) ? 0 : O_DIRECT) |
 	       (j->who == POSIX_AIO && j->dsync ? O_DSYNC : 0);
 }
 
@@ -187,7 +202,7 @@ static int client_setup(struct client *c, const char **what)
 		*what = "io_setup";
 		return rc < 0 ? -rc : 0;
 	}
-	if (j->who == AIOD_IOCTL || j->who == AIOD_LIBASYNC) {
+	if (via_aiod(j->who)) {
 		/* As SCO programs do: one declared (for root, locked) region. */
 		ASYNCMLOCK ml = { c->bufs, (unsigned)(j->depth * PAGE) };
 
@@ -229,7 +244,8 @@ static int client_start(struct client *c, int slot)
 		return rc == 1 ? 0 : rc < 0 ? -rc : EAGAIN;
 	}
 	case AIOD_IOCTL:
-	case AIOD_LIBASYNC: {
+	case AIOD_LIBASYNC:
+	case AIOD_LIBASYNC_WAIT: {
 		AREQBUF rq = { j->write ? AU_WRITE : AU_READ, (long)(off / 512),
 			       buf, (long)j->size, (char *)(intptr_t)slot };
 
@@ -281,7 +297,8 @@ static int client_reap(struct client *c, int *slots)
 		return n;
 	}
 	case AIOD_IOCTL:
-	case AIOD_LIBASYNC: {
+	case AIOD_LIBASYNC:
+	case AIOD_LIBASYNC_WAIT: {
 		ASYNCSTATUS st;
 
 		if (ioctl(c->fd, DKIOCASTAT, &st)) {
@@ -550,6 +567,9 @@ static void __attribute__((noreturn)) exec_client(const struct job *j,
 	for (int i = 2; i < 11; i++)
 		argv[i + 2] = a[i];
 	argv[13] = NULL;
+	if (j->who == AIOD_LIBASYNC_WAIT &&
+	    setenv("SCOAIO_POLL_WAIT_US", BENCH_POLL_WAIT_US, 1))
+		die("setenv SCOAIO_POLL_WAIT_US: %s", strerror(errno));
 	if (setenv("LD_PRELOAD", set.libasync, 1) == 0)
 		execv(self_exe, argv);
 	fprintf(stderr, "aiobench: exec %s with LD_PRELOAD=%s: %s\n", self_exe,
@@ -581,7 +601,6 @@ static void run_once(enum contender who, int pi, int round,
 		     struct run_result *out)
 {
 	const struct pattern *p = &patterns[pi];
-	bool via_aiod = who == AIOD_IOCTL || who == AIOD_LIBASYNC;
 	pid_t pids[MAX_PROCS], daemon = aiod_pid();
 	int out_fds[MAX_PROCS], go[2];
 	static struct job_result res;
@@ -596,7 +615,7 @@ static void run_once(enum contender who, int pi, int round,
 		int fds[2];
 
 		jobs[i] = (struct job){
-			.who = who, .path = via_aiod ? set.dev[part]
+			.who = who, .path = via_aiod(who) ? set.dev[part]
 						     : set.loop[part],
 			.region = set.region, .size = p->size,
 			.depth = p->depth, .write = p->write,
@@ -613,7 +632,7 @@ static void run_once(enum contender who, int pi, int round,
 		if (pids[i] == 0) {
 			close(fds[0]);
 			close(go[1]);
-			if (who == AIOD_LIBASYNC) {
+			if (with_libasync(who)) {
 				/* the exec'd client keeps both */
 				fcntl(go[0], F_SETFD, 0);
 				exec_client(&jobs[i], fds[1], go[0]);
@@ -731,11 +750,6 @@ static struct summary summarise(int who, int pi)
 	return s;
 }
 
-static bool via_aiod(int who)
-{
-	return who == AIOD_IOCTL || who == AIOD_LIBASYNC;
-}
-
 static FILE *open_out(const char *name)
 {
 	char path[4096];
@@ -762,7 +776,7 @@ static void write_table(FILE *f, const char *when, const char *load)
 		sysconf(_SC_NPROCESSORS_ONLN), when, load);
 	fprintf(f, "IOPS and x native: medians over the rounds; latency over "
 		"every transfer; CPU: microseconds per transfer\n\n");
-	fprintf(f, "%-25s %-13s %8s %7s %8s %8s %7s %7s %8s\n", "pattern",
+	fprintf(f, "%-25s %-18s %8s %7s %8s %8s %7s %7s %8s\n", "pattern",
 		"contender", "IOPS", "xnative", "p50-us", "p99-us", "client",
 		"aiod", "machine");
 	for (int pi = 0; pi < NPATTERNS; pi++) {
@@ -776,7 +790,7 @@ static void write_table(FILE *f, const char *when, const char *load)
 				continue;
 			s = summarise(who, pi);
 			snprintf(daemon, sizeof(daemon), "%.1f", s.daemon_us);
-			fprintf(f, "%-25s %-13s %8.0f %7.2f %8.1f %8.1f %7.1f "
+			fprintf(f, "%-25s %-18s %8.0f %7.2f %8.1f %8.1f %7.1f "
 				"%7s %8.1f\n", patterns[pi].name,
 				contender_names[who], s.iops, s.ratio, s.p50,
 				s.p99, s.client_us, via_aiod(who) ? daemon : "-",
@@ -872,11 +886,12 @@ static const char usage_text[] =
 "  -q            quick: one round of 0.15 s runs (any -r, -t given win)\n"
 "  -o DIR        where the results go (default .)\n"
 "  -c LIST       contenders, comma-separated (default all; native always runs):\n"
-"                native native-poll aiod-ioctl aiod-libasync posix-aio\n"
+"                native native-poll aiod-ioctl aiod-libasync\n"
+"                aiod-libasync-wait (SCOAIO_POLL_WAIT_US=" BENCH_POLL_WAIT_US ") posix-aio\n"
 "  -P LIST       patterns, comma-separated (default all; -l lists them)\n"
 "  -p FILE       aiod's pid file (its CPU time is read from /proc)\n"
 "  -L FILES      libasync.so (after the ASan runtime for SAN=1 builds),\n"
-"                preloaded for aiod-libasync: LD_PRELOAD's value\n"
+"                preloaded for aiod-libasync(-wait): LD_PRELOAD's value\n"
 "  -l            list the patterns and exit\n"
 "  -h, --help    show this help\n"
 "  -V, --version show the version\n";
@@ -966,9 +981,11 @@ static void parse_options(int argc, char **argv)
 	set.seconds = seconds > 0 ? seconds : quick ? 0.15 : 1.0;
 	set.use[NATIVE] = true;		/* the yardstick */
 	if (argc - optind != 4 || !set.aiod_pidfile ||
-	    (set.use[AIOD_LIBASYNC] && !set.libasync)) {
+	    ((set.use[AIOD_LIBASYNC] || set.use[AIOD_LIBASYNC_WAIT]) &&
+	     !set.libasync)) {
 		cli_usage_error("need -p, -L (unless -c leaves out "
-				"aiod-libasync) and four devices");
+				"aiod-libasync and aiod-libasync-wait) and "
+				"four devices");
 	}
 	if (set.rounds < 1 || set.rounds > MAX_ROUNDS || set.seconds > 600)
 		die("rounds must be 1-%d and seconds at most 600", MAX_ROUNDS);

@@ -1211,7 +1211,9 @@ stage_bench() {
 	result "run-bench.sh, quick" $rc
 	[ $rc -eq 0 ] || return
 	bad=0 n=0
-	for c in native native-poll aiod-ioctl aiod-libasync posix-aio; do
+	contenders="native native-poll aiod-ioctl aiod-libasync aiod-libasync-wait
+		    posix-aio"
+	for c in $contenders; do
 		for p in $("$B/aiobench" -l); do
 			n=$((n + 1))
 			jq -e --arg c "$c" --arg p "$p" '[.results[] |
@@ -1230,7 +1232,7 @@ stage_bench() {
 	done
 	[ "$(jq '.results | length' "$out/bench.json")" = "$n" ] || {
 		echo "bench.json: not $n results"; bad=1; }
-	result "bench.json: each of 5 contenders on each of $((n / 5)) patterns" $bad
+	result "bench.json: each of 6 contenders on each of $((n / 6)) patterns" $bad
 }
 
 # The stages, in the order they run.  STAGES="NAME..." runs only those
