@@ -82,6 +82,7 @@ libasync_SRCS   = libasync/libasync.c libasync/devmap.c libasync/direct.c \
 aiobench_SRCS   = bench/aiobench.c common/cli.c
 aiobench_LIBS   = -laio -lm
 dmcreate_SRCS   = test/vm/dmcreate.c
+exclgrab_SRCS   = test/vm/exclgrab.c
 # The attack tests of issue 15: the tests, the victim's client (also i386,
 # built by `make check`) and the attacker's stalling FUSE server.
 aioattack_SRCS  = test/attack/aioattack.c
@@ -103,11 +104,13 @@ aiolivefuzz_SRCS = test/fuzz/aiolivefuzz.c
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
-           aiobench dmcreate aioattack aiovictim aiostallfs aioprobe \
+           aiobench dmcreate exclgrab aioattack aiovictim aiostallfs aioprobe \
            aiolivefuzz aiocontain aiolockhold notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
-# ones are i386 clients; dmcreate sets up its dm-delay device.
-STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate
+# ones are i386 clients; dmcreate sets up its dm-delay device, exclgrab
+# takes a backing in device-mapper's window.
+STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcreate \
+                  exclgrab
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
 LIBASYNC_PROGRAMS = aioconform scodb aiocontain

@@ -469,8 +469,11 @@ void backend_remove_stale_direct(void);
  * its extent (dmlinear.h) for the direct path; the slice's backing is
  * then held exclusively by device-mapper instead of by aiod.  Without
  * device-mapper, or if creating one fails (logged), the slice stays on
- * the ioctl path; slices opened later (a reload) never get one. */
-void backend_prepare_direct(struct device *const *devs, size_t n);
+ * the ioctl path; slices opened later (a reload) never get one.  -1 (err
+ * says why) if a backing left with no table cannot be held exclusively
+ * again: aiod must not serve it. */
+int backend_prepare_direct(struct device *const *devs, size_t n, char *err,
+			   size_t errlen);
 /* May a client of dev get a descriptor of it (AIO_DIRECT_OK), or why
  * not. */
 enum aio_direct_reason backend_direct(const struct device *dev);

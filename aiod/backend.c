@@ -464,18 +464,18 @@ static int reopen_backing(struct backing *b, bool excl)
 	return 0;
 }
 
-static void prepare_backing(struct backing *b, struct device *const *devs,
-			    size_t n)
+static int prepare_backing(struct backing *b, struct device *const *devs,
+			   size_t n, char *err, size_t errlen)
 {
 	const char *path = NULL;
 	unsigned made = 0;
-	char name[64], err[512];
+	char name[64], why[512];
 
 	for (size_t i = 0; i < n && !path; i++)
 		if (devs[i]->backing == b && strict_slice(devs[i]))
 			path = devs[i]->spec.path;
 	if (!path)
-		return;
+		return 0;
 	if (disk_has_reservations(b->rdev)) {
 		log_info("device %s: the slices of %s stay on the ioctl path: "
 			 "its disk takes persistent reservations, which "
@@ -483,7 +483,7 @@ static void prepare_backing(struct backing *b, struct device *const *devs,
 		for (size_t i = 0; i < n; i++)
 			if (devs[i]->backing == b && strict_slice(devs[i]))
 				devs[i]->slice_direct = AIO_DIRECT_SLICE_PR;
-		return;
+		return 0;
 	}
 	/* device-mapper claims the backing exclusively for its tables, which
 	 * aiod's own O_EXCL would refuse: aiod lets go of its claim, and
@@ -495,7 +495,7 @@ static void prepare_backing(struct backing *b, struct device *const *devs,
 		for (size_t i = 0; i < n; i++)
 			if (devs[i]->backing == b && strict_slice(devs[i]))
 				devs[i]->slice_direct = AIO_DIRECT_SLICE;
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct device *dev = devs[i];
@@ -508,10 +508,10 @@ static void prepare_backing(struct backing *b, struct device *const *devs,
 			name, b->rdev, dev->offset, dev->size, b->readonly,
 			(b->readonly ? O_RDONLY : O_RDWR) | O_DIRECT |
 				(b->writeback ? 0 : O_DSYNC),
-			err, sizeof(err));
+			why, sizeof(why));
 		if (dev->direct_fd < 0) {
 			log_err("device %s: no direct path for this slice: %s",
-				dev->spec.name, err);
+				dev->spec.name, why);
 			dev->slice_direct = AIO_DIRECT_SLICE;
 			continue;
 		}
@@ -520,9 +520,19 @@ static void prepare_backing(struct backing *b, struct device *const *devs,
 		dev->slice_direct = AIO_DIRECT_OK;
 		made++;
 	}
-	if (!made && reopen_backing(b, true))
-		log_err("device %s: cannot hold %s exclusively again: %s",
-			b->first, path, strerror(errno));
+	/* With no table, nothing holds the backing any more: aiod takes it
+	 * back, or, if another program took it meanwhile, serves none of
+	 * its devices rather than share the disk with a mount. */
+	if (made || !reopen_backing(b, true))
+		return 0;
+	if (errno == EBUSY) {
+		describe_blk_holder(b->rdev, why, sizeof(why));
+		return failmsg(err, errlen, "device %s: %s was taken by "
+			       "another program while aiod handed it to "
+			       "device-mapper: %s", b->first, path, why);
+	}
+	return failmsg(err, errlen, "device %s: cannot hold %s exclusively "
+		       "again: %s", b->first, path, strerror(errno));
 }
 
 static void report_stale(const char *name, int err)
@@ -540,7 +550,8 @@ void backend_remove_stale_direct(void)
 	dmlinear_remove_stale(report_stale);
 }
 
-void backend_prepare_direct(struct device *const *devs, size_t n)
+int backend_prepare_direct(struct device *const *devs, size_t n, char *err,
+			   size_t errlen)
 {
 	/* No control node: this kernel has no device-mapper (not an
 	 * error; aioinfo says so). */
@@ -553,13 +564,15 @@ void backend_prepare_direct(struct device *const *devs, size_t n)
 			DMLINEAR_CONTROL, strerror(absent));
 	if (!absent) {
 		for (struct backing *b = backings; b; b = b->next)
-			prepare_backing(b, devs, n);
-		return;
+			if (prepare_backing(b, devs, n, err, errlen))
+				return -1;
+		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strict_slice(devs[i]))
 			devs[i]->slice_direct = absent == ENOENT ?
 				AIO_DIRECT_SLICE_NODM : AIO_DIRECT_SLICE;
+	return 0;
 }
 
 enum aio_direct_reason backend_direct(const struct device *dev)

@@ -330,7 +330,8 @@ int main(int argc, char **argv)
 	if (!o.foreground)
 		ready_fd = detach();
 	/* In the daemon itself (its pid names the devices), privileged. */
-	backend_prepare_direct(devs, ndevs);
+	if (backend_prepare_direct(devs, ndevs, err, sizeof(err)))
+		die("%s", err);
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

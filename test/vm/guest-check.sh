@@ -570,6 +570,42 @@ if dd if=/dev/urandom of=/tmp/slices.img bs=$mib count=24 2>/dev/null &&
 		result "aiod starts on the slices despite a stale scoaio-* device" 1
 		show_log
 	fi
+	# A program that takes the backing the moment aiod lets go of its
+	# O_EXCL for device-mapper, before device-mapper's claim: then no
+	# table can claim it, and aiod must serve none of its slices rather
+	# than share the disk.  exclgrab wins that window whenever it opens.
+	if built exclgrab; then
+		rm -f /tmp/grab.fifo && mkfifo /tmp/grab.fifo
+		exec 8<>/tmp/grab.fifo
+		exclgrab "$sloop" 30 </tmp/grab.fifo >/tmp/grab.out 2>&1 &
+		grab_pid=$!
+		n=50
+		while ! grep -q watching /tmp/grab.out && [ $n -gt 0 ]; do
+			sleep 0.1; n=$((n - 1))
+		done
+		start_slices aiod-slices-grabbed
+		up=$?
+		cat /tmp/grab.out
+		if grep -q "^held" /tmp/grab.out; then
+			sed -n '/taken by another program/p' "$aiod_log"
+			[ $up -ne 0 ] && ! alive "$aiod_pid" &&
+				grep -q "device rdsk/sA: $sloop was taken by another program while aiod handed it to device-mapper: " \
+					"$aiod_log" &&
+				[ "$(slice_dm_names | wc -l)" -eq 0 ]
+			result "a backing taken in device-mapper's window: aiod refuses to serve it" $?
+		else
+			echo "(exclgrab never held $sloop: device-mapper claimed it first)"
+			[ $up -eq 0 ] && [ "$(slice_dm_names | wc -l)" -eq 2 ]
+			result "aiod serves the slices; the backing stayed claimed" $?
+		fi
+		exec 8>&-
+		kill "$grab_pid" 2>/dev/null
+		wait "$grab_pid" 2>/dev/null
+		if alive "$aiod_pid"; then stop_aiod; fi
+		aiod_pid=""
+		no_slice_dm_left
+		result "... and no scoaio-* device is left" $?
+	fi
 	# A reload that retires both dm-backed slices while a new slice of
 	# the same loop device stays: the backing is still held exclusively
 	# (device-mapper's claim, which replaced aiod's O_EXCL), so a second
