@@ -44,6 +44,7 @@ chmod 755 "$work"
 mnt=$work/mnt
 loop=""
 whole_loop=""
+slot_loops=""
 passed=0
 failed=0
 skipped=0
@@ -68,6 +69,7 @@ cleanup() {
 	mountpoint -q "$mnt" 2>/dev/null && umount -l "$mnt"
 	[ -n "$loop" ] && losetup -d "$loop"
 	[ -n "$whole_loop" ] && losetup -d "$whole_loop"
+	for l in $slot_loops; do losetup -d "$l"; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -861,6 +863,57 @@ stage_direct() {
 	result "aiod stops on SIGTERM and unmounts" $?
 }
 
+stage_direct_slots() {
+	stage "libasync on 33 whole loop devices: 32 direct, the 33rd through aiod"
+	# The page libasync shares with aiod has a slot for each of 32
+	# devices (AIO_DIRECT_SLOTS): a process's 33rd device stays on the
+	# ioctl path, with one line in aiod's log and none from libasync,
+	# and each device counts its read once.
+	devs="" parts="" i=0
+	while [ $i -lt 33 ] && truncate -s 1M "$work/slot$i.img" &&
+		l=$(losetup -f --show "$work/slot$i.img" 2>/dev/null); do
+		slot_loops="$slot_loops $l"
+		devs="$devs --device rdsk/d$i=$l"
+		parts="$parts${parts:+,}$mnt/rdsk/d$i"
+		i=$((i + 1))
+	done
+	if [ $i -lt 33 ]; then
+		skip "33 devices on the direct path" "only $i loop devices here"
+	else
+		direct_slots_check
+	fi
+	for l in $slot_loops; do losetup -d "$l"; done
+	slot_loops=""
+}
+direct_slots_check() {
+	# shellcheck disable=SC2086
+	if ! start_aiod $devs; then
+		result "aiod starts on 33 loop devices" 1
+		return
+	fi
+	before=$("$B/aioinfo" --json "$mnt/rdsk/d0" | json_field direct_requests_total)
+	start_holder slots-hold 4 env LD_PRELOAD="$preload" "$B/aiolockhold" \
+		"$parts" 4096 1
+	grep -qx 'locked 0x[0-9a-f]* 4096' "$work/slots-hold.out" &&
+		[ "$(wc -l <"$work/slots-hold.out")" = 1 ]
+	result "one process reads a page from each, libasync silent" $?
+	after=$("$B/aioinfo" --json "$mnt/rdsk/d0" | json_field direct_requests_total)
+	echo "direct requests: $before before, $after after"
+	reads=$("$B/aioinfo" --json "$mnt/rdsk/d0" |
+		jq '[.devices[] | select(.reads == 1)] | length')
+	echo "devices that count one read: $reads"
+	grep "devices per process" "$aiod_log"
+	[ $((after - before)) = 32 ] && [ "$reads" = 33 ] &&
+		[ "$(grep -c "on device rdsk/d32: .*(at most 32 devices per process); it stays on the ioctl path" "$aiod_log")" = 1 ] &&
+		[ "$(grep -c "devices per process" "$aiod_log")" = 1 ]
+	result "32 through the direct path, rdsk/d32 through aiod, each read counted once" $?
+	exec 4>&-
+	wait "$holder"
+	result "... the process exits 0" $?
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
 stage_fuzz() {
 	stage "fuzzing: ioctl decoding, config, aiomemlock.conf, device map, attach messages"
 	# A short pass of each libFuzzer target (make fuzz runs longer ones).
@@ -1239,7 +1292,7 @@ stage_bench() {
 # (after the backing store is set up); STAGES=list names them all.
 all_stages=$(echo install_deps licence unit aioinfo observe prometheus \
 	aiotrace conform libasync libasync_only privileges mlock device_error \
-	data_safety no_seccomp hygiene direct san_conform livefuzz attack bench \
+	data_safety no_seccomp hygiene direct direct_slots san_conform livefuzz attack bench \
 	fuzz cli config logging reload systemd install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"

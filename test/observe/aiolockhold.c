@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aiolockhold.c -- a client for run-tests.sh's tests of what aioinfo
- * shows of a live process: it opens an aio partition, declares a
- * page-aligned region of BYTES with DKIOCMLOCK, then (with READS) reads
- * the partition's first page into the region READS times with DKIOCASTRT,
- * collecting each status with DKIOCASTAT, prints "locked ADDRESS BYTES"
- * once all that has returned, and holds the region (and its open file,
- * and with libasync(3) its direct-path connection) until its standard
- * input ends, so the test can look at the lock table and the device's
- * figures meanwhile with no race.  Exit status 0, or 1 with a one-line
- * reason if a call failed.
+ * shows of a live process: it opens one or more aio partitions (a
+ * comma-separated list), declares one page-aligned region of BYTES with
+ * DKIOCMLOCK on each, then (with READS) reads each partition's first page
+ * into the region READS times with DKIOCASTRT, collecting each status with
+ * DKIOCASTAT, prints "locked ADDRESS BYTES" once all that has returned,
+ * and holds the region (and its open files, and with libasync(3) its
+ * direct-path connection) until its standard input ends, so the test can
+ * look at the lock table and the devices' figures meanwhile with no race.
+ * Exit status 0, or 1 with a one-line reason if a call failed.
  *
- * Usage: aiolockhold PARTITION BYTES [READS]
+ * Usage: aiolockhold PARTITION[,PARTITION...] BYTES [READS]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,16 +53,38 @@ static int read_first_page(int fd, const char *name, void *buf)
 	return 0;
 }
 
+/* Open the partition, declare the region on it and make the reads: its
+ * descriptor, or -1 with the reason told. */
+static int hold_partition(const char *name, ASYNCMLOCK *m, long reads)
+{
+	int fd = open(name, O_RDWR);
+
+	if (fd < 0) {
+		fprintf(stderr, "aiolockhold: %s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	if (ioctl(fd, DKIOCMLOCK, m)) {
+		fprintf(stderr, "aiolockhold: %s: DKIOCMLOCK: %s\n", name,
+			strerror(errno));
+		return -1;
+	}
+	for (long i = 0; i < reads; i++)
+		if (read_first_page(fd, name, m->avaddr))
+			return -1;
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	ASYNCMLOCK m;
-	char buf[64], *end;
+	char buf[64], *end, *name, *rest;
 	void *region;
 	long bytes, reads = 0;
-	int fd, err;
+	int err;
 
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: aiolockhold PARTITION BYTES [READS]\n");
+		fprintf(stderr, "usage: aiolockhold PARTITION[,PARTITION...] "
+			"BYTES [READS]\n");
 		return 2;
 	}
 	if (argc == 4) {
@@ -81,11 +103,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "aiolockhold: %s: not a size in bytes\n", argv[2]);
 		return 2;
 	}
-	fd = open(argv[1], O_RDWR);
-	if (fd < 0) {
-		fprintf(stderr, "aiolockhold: %s: %s\n", argv[1], strerror(errno));
-		return 1;
-	}
 	err = posix_memalign(&region, 4096, (size_t)bytes);
 	if (err) {
 		fprintf(stderr, "aiolockhold: %ld bytes: %s\n", bytes,
@@ -95,19 +112,15 @@ int main(int argc, char **argv)
 	memset(region, 0, (size_t)bytes);
 	m.avaddr = region;
 	m.asize = (unsigned int)bytes;
-	if (ioctl(fd, DKIOCMLOCK, &m)) {
-		fprintf(stderr, "aiolockhold: %s: DKIOCMLOCK: %s\n", argv[1],
-			strerror(errno));
-		return 1;
-	}
-	for (long i = 0; i < reads; i++)
-		if (read_first_page(fd, argv[1], region))
+	/* The descriptors stay open until exit. */
+	for (name = strtok_r(argv[1], ",", &rest); name;
+	     name = strtok_r(NULL, ",", &rest))
+		if (hold_partition(name, &m, reads) < 0)
 			return 1;
 	printf("locked %p %ld\n", region, bytes);
 	fflush(stdout);
 	while (read(0, buf, sizeof(buf)) > 0)
 		;
-	close(fd);
 	free(region);
 	return 0;
 }
