@@ -45,9 +45,14 @@ done
 "$B/aiod" --fuse "$work/mnt" --pidfile "$work/aiod.pid" \
 	--device "rdsk/0s1=$loop_a" --device "rdsk/0s2=$loop_b,cache=writeback"
 aiod_pid=$(cat "$work/aiod.pid")
+# How idle CPUs wait changes every wake-up's cost (aiobench(1)).
+idle=$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null) ||
+	idle="no cpuidle driver"
+halt_poll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+[ ! -r $halt_poll ] || idle="$idle, guest_halt_poll_ns $(cat $halt_poll)"
 echo "partitions: A $loop_a (aiod $work/mnt/rdsk/0s1, durable)," \
      "B $loop_b (aiod $work/mnt/rdsk/0s2, cache=writeback), $mib MiB each;" \
-     "$(nproc) CPUs; $(uptime)"
+     "$(nproc) CPUs, cpuidle: $idle; $(uptime)"
 # A sanitizer-built libasync.so (SAN=1) needs the ASan runtime before it.
 preload=$B/libasync.so
 asan=$(ldd "$preload" | sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
