@@ -60,7 +60,7 @@ asan=$(ldd "$preload" | sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
 "$B/aiobench" -o "$out" -p "$work/aiod.pid" -L "$preload" "$@" \
 	"$loop_a" "$loop_b" "$work/mnt/rdsk/0s1" "$work/mnt/rdsk/0s2"
 if [ "${BENCH_CHART:-yes}" != no ]; then
-	run=$(head -n 1 "$out/bench.txt" | tr -d "'")
+	run="$(head -n 1 "$out/bench.txt" | tr -d "'"); cpuidle: $idle"
 	gnuplot -e "datafile='$out/bench.dat'; outfile='$out/bench.png';" \
 		-e "subtitle='$run'" "$here/bench.gp"
 	echo "chart: $out/bench.png"
