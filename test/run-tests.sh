@@ -94,6 +94,10 @@ result_or_skip() {	# NAME STATUS REASON: status 77 (a check that cannot
 	# run here, automake's convention) is a skip for REASON
 	if [ "$2" -eq 77 ]; then skip "$1" "$3"; else result "$1" "$2"; fi
 }
+fd_count() {	# PID: how many descriptors it has open
+	set -- /proc/"$1"/fd/*
+	echo $#
+}
 alive() {	# PID: running and not a zombie
 	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"
 }
@@ -388,6 +392,13 @@ stage_data_safety() {
 			return
 		done
 	}
+	fds_on() {	# PID PATH: how many of PID's fds are open on PATH
+		n=0
+		for f in /proc/"$1"/fd/*; do
+			[ "$(readlink "$f")" != "$2" ] || n=$((n + 1))
+		done
+		echo $n
+	}
 	has_dsync() { [ $(( 0$1 & 010000 )) -ne 0 ]; }	# O_DSYNC
 	second() {	# NAME ARGS: another aiod must refuse with one line
 		"$B/aiod" -f "$@" >"$work/second.out" 2>&1
@@ -402,7 +413,7 @@ stage_data_safety() {
 	flags=$(fd_flags "$aiod_pid" "$work/safe.img")
 	echo "backing fd flags: $flags"
 	[ -n "$flags" ] && has_dsync "$flags" &&
-		[ "$(ls -l /proc/"$aiod_pid"/fd | grep -c "$work/safe.img")" -eq 1 ]
+		[ "$(fds_on "$aiod_pid" "$work/safe.img")" -eq 1 ]
 	result "durable by default: the backing is open O_DSYNC, once" $?
 	second --fuse "$work/mnt2" --device "x=$work/safe.img"
 	result "a second aiod on the same image is refused" $?
@@ -548,7 +559,7 @@ stage_livefuzz() {
 	result "aiod ($aiod) starts" $?
 	printf 'root 65536\n%s 65536\n' "$user" >"$work/fuzz.conf"
 	"$B/aiolkinit" -f "$work/fuzz.conf" "$mnt/rroot" >/dev/null
-	fds_before=$(ls "/proc/$aiod_pid/fd" | wc -l)
+	fds_before=$(fd_count "$aiod_pid")
 	rss_before=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
 	"$B/aiolivefuzz" "${LIVEFUZZ_SECONDS:-10}" "$mnt/rroot" "$mnt/rdsk/0s1" \
 		"$mnt/rdsk/0s2"
@@ -561,7 +572,7 @@ stage_livefuzz() {
 		skip "aiolivefuzz, 32-bit" "no $B/aiolivefuzz32"
 	fi
 	sleep 1
-	fds_after=$(ls "/proc/$aiod_pid/fd" | wc -l)
+	fds_after=$(fd_count "$aiod_pid")
 	rss_after=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$aiod_pid/status")
 	echo "aiod: $fds_before descriptors and $rss_before resident before," \
 		"$fds_after and $rss_after after"
@@ -1289,7 +1300,9 @@ stage_bench() {
 }
 
 # The stages, in the order they run.  STAGES="NAME..." runs only those
-# (after the backing store is set up); STAGES=list names them all.
+# (after the backing store is set up); STAGES=list names them all.  echo
+# makes each list one line of single spaces, as the lookup below needs.
+# shellcheck disable=SC2116
 all_stages=$(echo install_deps licence unit aioinfo observe prometheus \
 	aiotrace conform libasync libasync_only privileges mlock device_error \
 	data_safety no_seccomp hygiene direct direct_slots san_conform livefuzz attack bench \
@@ -1298,6 +1311,7 @@ if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
 	exit 0
 fi
+# shellcheck disable=SC2086,SC2116
 selected=$(echo ${STAGES:-$all_stages})
 for stage_name in $selected; do
 	case " $all_stages " in

@@ -188,9 +188,9 @@ conform_args="-s $size -b $loop@0 -S $slice_size -B $loop@$slice_off -p $reqpp -
 stage "CUSE front end: start aiod"
 cuse_up=1
 if built aiod; then
-	# shellcheck disable=SC2086 # word splitting of the device list is intended
 	# The reload stage below adds and removes devices through this file.
 	echo "# devices added by the reload stage" >/tmp/aiod-cuse.conf
+	# shellcheck disable=SC2086 # word splitting of the device list is intended
 	start_aiod aiod-cuse -c /tmp/aiod-cuse.conf -o NAIOREQPP=$reqpp \
 		-o NAIOREQ=$req $devices
 	if wait_for /dev/rdsk/0s1 20 && wait_for /dev/rdsk/0s2 5 && wait_for /dev/rroot 5; then
