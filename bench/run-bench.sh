@@ -6,8 +6,9 @@
 # cache=writeback), runs aiobench over both, and draws its chart with
 # gnuplot.  Results go to $BENCH_OUT, by default $B/bench/ (bench.txt,
 # bench.json, bench.png).  BENCH_QUICK=1 makes a short run; BENCH_CHART=no
-# skips the chart (and gnuplot).  Other arguments go to aiobench (aiobench(1)).  Tears
-# everything down on exit.  Run as root.
+# skips the chart (and gnuplot); BENCH_AIOD_OPTS gives aiod further options
+# (tunables such as -o BUSYPOLL=0).  Other arguments go to aiobench
+# (aiobench(1)).  Tears everything down on exit.  Run as root.
 set -eu
 B=${B:-build}
 out=${BENCH_OUT:-$B/bench}
@@ -41,8 +42,9 @@ for part in a b; do
 	loops="$loops $l"
 	eval "loop_$part=$l"
 done
-# shellcheck disable=SC2154
-"$B/aiod" --fuse "$work/mnt" --pidfile "$work/aiod.pid" \
+aiod_opts=${BENCH_AIOD_OPTS:-}
+# shellcheck disable=SC2154,SC2086 # aiod_opts are several words
+"$B/aiod" $aiod_opts --fuse "$work/mnt" --pidfile "$work/aiod.pid" \
 	--device "rdsk/0s1=$loop_a" --device "rdsk/0s2=$loop_b,cache=writeback"
 aiod_pid=$(cat "$work/aiod.pid")
 # How idle CPUs wait changes every wake-up's cost (aiobench(1)).
@@ -52,6 +54,7 @@ halt_poll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 [ ! -r $halt_poll ] || idle="$idle, guest_halt_poll_ns $(cat $halt_poll)"
 echo "partitions: A $loop_a (aiod $work/mnt/rdsk/0s1, durable)," \
      "B $loop_b (aiod $work/mnt/rdsk/0s2, cache=writeback), $mib MiB each;" \
+     "aiod options: ${aiod_opts:-none};" \
      "$(nproc) CPUs, cpuidle: $idle; $(uptime)"
 # A sanitizer-built libasync.so (SAN=1) needs the ASan runtime before it.
 preload=$B/libasync.so
@@ -59,8 +62,11 @@ asan=$(ldd "$preload" | sed -n 's/.*=> \(\/[^ ]*libasan[^ ]*\) .*/\1/p')
 [ -z "$asan" ] || preload="$asan $preload"
 "$B/aiobench" -o "$out" -p "$work/aiod.pid" -L "$preload" "$@" \
 	"$loop_a" "$loop_b" "$work/mnt/rdsk/0s1" "$work/mnt/rdsk/0s2"
+[ -z "$aiod_opts" ] || echo "aiod options: $aiod_opts" >>"$out/bench.txt"
 if [ "${BENCH_CHART:-yes}" != no ]; then
-	run="$(head -n 1 "$out/bench.txt" | tr -d "'"); cpuidle: $idle"
+	run="$(head -n 1 "$out/bench.txt"); cpuidle: $idle"
+	[ -z "$aiod_opts" ] || run="$run; aiod $aiod_opts"
+	run=$(printf '%s' "$run" | tr -d "'")
 	gnuplot -e "datafile='$out/bench.dat'; outfile='$out/bench.png';" \
 		-e "subtitle='$run'" "$here/bench.gp"
 	echo "chart: $out/bench.png"

@@ -1297,6 +1297,17 @@ stage_bench() {
 	[ "$(jq '.results | length' "$out/bench.json")" = "$n" ] || {
 		echo "bench.json: not $n results"; bad=1; }
 	result "bench.json: each of 6 contenders on each of $((n / 6)) patterns" $bad
+	# BENCH_AIOD_OPTS reaches aiod: a bad value stops the run with
+	# aiod's own message, and the run leaves no loop device behind.
+	BENCH_QUICK=1 BENCH_CHART=no BENCH_OUT=$work/bench-bad B=$B \
+		BENCH_AIOD_OPTS="-o BUSYPOLL=bogus" \
+		sh bench/run-bench.sh >"$work/bench-bad.log" 2>&1
+	rc=$?
+	cat "$work/bench-bad.log"
+	[ $rc -ne 0 ] && grep -q "BUSYPOLL: 'bogus' is not a number" \
+		"$work/bench-bad.log" &&
+		! losetup -l -n -O BACK-FILE | grep -q scoaio-bench
+	result "BENCH_AIOD_OPTS goes to aiod (a bad tunable stops the run)" $?
 }
 
 # The stages, in the order they run.  STAGES="NAME..." runs only those
