@@ -24,7 +24,8 @@
 # CUSE device over a loop device of its own, and on two slices of one
 # loop device through the dm-linear devices aiod makes of them (what a
 # client of one slice can reach; no device-mapper device outlives aiod,
-# stopped or killed); then restarts aiod on the
+# stopped or killed), and on two slices of a SCSI disk (scsi_debug),
+# which stay on the ioctl path (persistent reservations); then restarts aiod on the
 # FUSE front end at /mnt/aio and runs the 32-bit suite,
 # the slow-device tests and scodb there; last, serves a device-mapper
 # table of linear and error segments and checks that exactly the requests
@@ -642,6 +643,76 @@ else
 	show_log
 fi
 [ -z "${sloop:-}" ] || losetup -d "$sloop" 2>/dev/null
+
+# A SCSI disk (scsi_debug, 24 MiB in memory) takes persistent
+# reservations, which device-mapper passes on to the whole disk: slices
+# of it get no dm-linear device and stay on the ioctl path (aiod says why
+# at start, aioinfo says it per device), the suites pass on them that
+# way and touch nothing outside them; the whole disk, served alone, is a
+# block device of its own and gets the direct path.
+stage "CUSE front end: slices of a SCSI disk (persistent reservations) stay on the ioctl path"
+sd=""
+for d in /sys/block/sd*; do
+	[ -e "$d/device/model" ] && grep -q scsi_debug "$d/device/model" &&
+		sd=/dev/${d##*/} && break
+done
+sd_sum() { # FIRST-MIB COUNT-MIB: checksum of that range of the SCSI disk
+	dd if="$sd" bs=$mib skip="$1" count="$2" iflag=direct 2>/dev/null |
+		md5sum
+}
+if [ -n "$sd" ] && wait_for "$sd" 5 &&
+	dd if=/dev/urandom of="$sd" bs=$mib count=24 oflag=direct 2>/dev/null &&
+	start_aiod aiod-pr -o NAIOREQPP=$reqpp -o NAIOREQ=$req \
+		--device "rdsk/pA=$sd,offset=$((4 * mib)),size=$((8 * mib)),mode=0666" \
+		--device "rdsk/pB=$sd,offset=$((12 * mib)),size=$((8 * mib)),mode=0666" &&
+	wait_for /dev/rdsk/pA 20 && wait_for /dev/rdsk/pB 5; then
+	echo "$sd: $(cat "/sys/block/${sd#/dev/}/device/model")"
+	grep "persistent reservations" "$aiod_log"
+	grep -q "device rdsk/pA: the slices of $sd stay on the ioctl path: its disk takes persistent reservations, which device-mapper would pass on" \
+		"$aiod_log"
+	result "aiod says at start why the slices of $sd stay on the ioctl path" $?
+	aioinfo /dev/rdsk/pA | sed -n '/^device .*backing/,$p'
+	info=$(aioinfo --json /dev/rdsk/pA)
+	echo "$info" | grep -q '"name": "rdsk/pA", [^}]*"direct": "slice of a disk with reservations"' &&
+		echo "$info" | grep -q '"name": "rdsk/pB", [^}]*"direct": "slice of a disk with reservations"'
+	result "aioinfo (CUSE): both slices 'slice of a disk with reservations'" $?
+	! slice_dm_names
+	result "... and aiod made no device-mapper device of them" $?
+	outside_before="$(sd_sum 0 4) $(sd_sum 20 4)"
+	for prog in aioconform-libasync aioconform-libasync32; do
+		moved_before=$(($(dev_transfers pA) + $(dev_transfers pB)))
+		run "$prog on pA and pB (slices of $sd)" "$prog" \
+			-s $((8 * mib)) -b "$sd@$((4 * mib))" -S $((8 * mib)) \
+			-B "$sd@$((12 * mib))" -p $reqpp -q $req \
+			/dev/rdsk/pA /dev/rdsk/pB
+		moved_after=$(($(dev_transfers pA) + $(dev_transfers pB)))
+		direct=$(direct_requests /dev/rdsk/pA)
+		echo "pA's and pB's transfers: $moved_before before," \
+		     "$moved_after after; direct requests: $direct"
+		[ "$moved_after" -gt "$moved_before" ] && [ "$direct" = 0 ]
+		result "... through the ioctl path (transfers counted, no direct request)" $?
+	done
+	[ "$(sd_sum 0 4) $(sd_sum 20 4)" = "$outside_before" ]
+	result "... the bytes of $sd outside both slices unchanged" $?
+	stop_aiod
+	result "aiod stops (slices of $sd)" $?
+	if start_aiod aiod-pr-whole -o NAIOREQPP=$reqpp -o NAIOREQ=$req \
+		--device "rdsk/pW=$sd,mode=0666" &&
+		wait_for /dev/rdsk/pW 20; then
+		aioinfo --json /dev/rdsk/pW |
+			grep -q '"name": "rdsk/pW", [^}]*"direct": "available"'
+		result "aioinfo (CUSE): the whole SCSI disk, served alone, has the direct path" $?
+		stop_aiod
+		result "aiod stops (whole $sd)" $?
+	else
+		result "aiod starts on the whole SCSI disk (CUSE)" 1
+		show_log
+	fi
+else
+	echo "no scsi_debug disk (sd: '${sd}'): $(ls /sys/block)"
+	result "aiod starts on two slices of a scsi_debug disk (CUSE)" 1
+	show_log
+fi
 
 stage "FUSE front end: start aiod --fuse $mnt"
 fuse_up=1

@@ -3,9 +3,10 @@
 # guest-init.sh -- /init of the VM test initramfs built by run-vm.sh (busybox sh).
 # It owns the guest's boot: mounts proc, sysfs, devtmpfs on /dev (which creates
 # /dev/cuse, /dev/fuse, /dev/loopN and CUSE nodes such as /dev/rdsk/0s1), devpts,
-# tmpfs on /tmp and /dev/shm; inserts the modules listed in /etc/vm-modules (fuse,
-# cuse, loop, dm-mod, dm-delay, dm-flakey, dependencies first); runs the test script /etc/vm-test.sh with /tmp as
-# its working directory; prints the marker line `VM-RESULT: <status>` that run-vm.sh
+# tmpfs on /tmp and /dev/shm; inserts the modules listed in /etc/vm-modules, each
+# with the parameters on its line (fuse, cuse, loop, dm-mod, dm-delay, dm-flakey,
+# nbd, sd_mod, scsi_debug, dependencies first); runs the test script
+# /etc/vm-test.sh with /tmp as its working directory; prints the marker line `VM-RESULT: <status>` that run-vm.sh
 # looks for (125 if the guest could not even be set up); and powers the VM off.
 # Words KEY=VALUE on the kernel command line arrive here as environment variables
 # and are passed on to the test script.
@@ -32,9 +33,10 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm || fail "mount /dev/shm failed"
 mount -t tmpfs -o mode=1777 tmpfs /tmp || fail "mount /tmp failed"
 hostname vm
 
-while read -r mod; do
+while read -r mod params; do
 	[ -n "$mod" ] || continue
-	insmod "/lib/modules/$mod" || fail "insmod $mod failed"
+	# shellcheck disable=SC2086 # the parameters are several words
+	insmod "/lib/modules/$mod" $params || fail "insmod $mod $params failed"
 done </etc/vm-modules
 # fusectl is optional (aiod does not need it)
 mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null

@@ -8,8 +8,8 @@
 # vmlinux-KVER, the uncompressed kernel extracted from /boot/vmlinuz-KVER (booted
 # via PVH, far faster than the bzImage), and initramfs-HASH.cpio (uncompressed newc)
 # holding static busybox with applet links, the modules fuse, cuse, loop, dm-mod,
-# dm-delay, dm-flakey, nbd (+ deps, decompressed), every regular file of BINDIR
-# in /bin, nbdkit (memory plugin, error filter) and nbd-client from the host
+# dm-delay, dm-flakey, nbd, sd_mod and scsi_debug (a 24 MiB SCSI disk) (+ deps,
+# decompressed), every regular file of BINDIR in /bin, nbdkit (memory plugin, error filter) and nbd-client from the host
 # at their own paths with their shared libraries and loader (VM_HOST_PROGRAMS,
 # default "nbdkit nbd-client"), SCRIPT as /etc/vm-test.sh and
 # test/vm/guest-init.sh as /init; both are rebuilt only when an input changes.  It
@@ -117,7 +117,7 @@ if [ ! -s "$kernel" ] || [ "$vmlinuz" -nt "$kernel" ]; then
 	fi
 fi
 
-# --- modules: fuse, cuse, loop, dm-mod, dm-delay, dm-flakey, nbd and their dependencies, in load order ---
+# --- modules: fuse, cuse, loop, dm-mod, dm-delay, dm-flakey, nbd, sd_mod, scsi_debug and their dependencies, in load order ---
 busybox=${BUSYBOX:-$(command -v busybox || true)}
 if [ -z "$busybox" ] || [ ! -x "$busybox" ]; then
 	die "busybox not found (apt-get install busybox-static)"
@@ -146,7 +146,7 @@ add_module() { # add_module NAME-or-PATH: deps first, dedup
 	done
 	modlist+=("$path")
 }
-for m in fuse cuse loop dm-mod dm-delay dm-flakey nbd ${VM_EXTRA_MODULES:-}; do add_module "$m"; done
+for m in fuse cuse loop dm-mod dm-delay dm-flakey nbd sd_mod scsi_debug ${VM_EXTRA_MODULES:-}; do add_module "$m"; done
 
 # --- host programs the guest runs as they are, dynamically linked: nbdkit
 # (its memory plugin and error filter) and nbd-client for the NBD tests, at
@@ -225,7 +225,10 @@ if [ ! -s "$initrd" ]; then
 		*) die "unknown module format: $m" ;;
 		esac
 		b=${b%.ko*}.ko
-		echo "$b" >>"$stage/etc/vm-modules"
+		case $b in
+		scsi_debug.ko) echo "$b dev_size_mb=24" ;;	# room for the suite
+		*) echo "$b" ;;
+		esac >>"$stage/etc/vm-modules"
 	done
 	cp "$here/guest-init.sh" "$stage/init"
 	cp "$script" "$stage/etc/vm-test.sh"
