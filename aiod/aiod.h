@@ -477,10 +477,11 @@ int backend_prepare_direct(struct device *const *devs, size_t n, char *err,
 /* May a client of dev get a descriptor of it (AIO_DIRECT_OK), or why
  * not. */
 enum aio_direct_reason backend_direct(const struct device *dev);
-/* A descriptor of dev's partition for a direct-path client (read-only
- * unless writable and dev is writable): fd, or -errno (-EPERM: see
- * backend_direct). */
-int backend_open_for_client(const struct device *dev, bool writable);
+/* A descriptor of dev's partition for a direct-path client, open for
+ * what the client's own open file allows and no more (never for writing
+ * a read-only dev): fd, or -errno (-EPERM: see backend_direct). */
+int backend_open_for_client(const struct device *dev, bool readable,
+			    bool writable);
 bool backend_writeback(const struct device *dev);
 int backend_init(unsigned max_inflight, unsigned nbufs);
 void backend_shutdown(void);

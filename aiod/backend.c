@@ -590,20 +590,25 @@ enum aio_direct_reason backend_direct(const struct device *dev)
 	       : AIO_DIRECT_OK;
 }
 
-int backend_open_for_client(const struct device *dev, bool writable)
+int backend_open_for_client(const struct device *dev, bool readable,
+			    bool writable)
 {
 	char path[64];
+	int mode;
 
 	if (backend_direct(dev) != AIO_DIRECT_OK)
 		return -EPERM;
+	writable &= !dev->readonly;
+	if (!readable && !writable)
+		return -EBADF;
+	mode = !writable ? O_RDONLY : readable ? O_RDWR : O_WRONLY;
 	/* A new open file description of the backing itself, or of the
 	 * slice's dm-linear device (never a path looked up again):
 	 * O_DIRECT, durable unless cache=writeback; the client cannot clear
 	 * O_DSYNC (F_SETFL ignores it). */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d",
 		 dev->direct_fd >= 0 ? dev->direct_fd : dev->fd);
-	int fd = open(path, (writable && !dev->readonly ? O_RDWR : O_RDONLY) |
-			    O_DIRECT | O_CLOEXEC | O_NOCTTY |
+	int fd = open(path, mode | O_DIRECT | O_CLOEXEC | O_NOCTTY |
 			    (dev->backing->writeback ? 0 : O_DSYNC));
 
 	return fd < 0 ? -errno : fd;

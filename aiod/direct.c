@@ -328,7 +328,7 @@ static int do_attach(struct direct_session *s,
 		caller_put(t.caller);
 		return attach_fail(s, AIO_MSG_ATTACH, EACCES);
 	}
-	fd = backend_open_for_client(t.dev, t.writable);
+	fd = backend_open_for_client(t.dev, t.readable, t.writable);
 	if (fd < 0) {
 		caller_put(t.caller);
 		log_warn("direct path for pid %d on device %s: %s",
