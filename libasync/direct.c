@@ -24,8 +24,10 @@
 #include "aiod/rules.h"
 #include "common/latency.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/aio_abi.h>
 #include <linux/magic.h>
 #include <pthread.h>
@@ -57,9 +59,14 @@
 #define REPLY_TIMEOUT_S		5	/* an attach reply, at most */
 #define CLOSE_WAIT_NS		100000000L	/* one wait of close() */
 
-/* One open file description of an aiod device, in this process. */
+/* One open file description of an aiod device, in this process.  aiod
+ * numbers its open files from 1, each daemon on its own, so a file is
+ * known by its node and its daemon's attach socket as well as its id. */
 struct ofd {
 	uint64_t file_id;
+	dev_t node_dev, node_rdev;	/* fstat of a descriptor of it */
+	ino_t node_ino;
+	char daemon[AIO_SOCKNAME_MAX];	/* aiod's socket; empty: no attach */
 	int dfd;			/* the partition, O_DIRECT; -1: ioctl */
 	bool readable, writable;	/* as the file was opened */
 	bool device_ro, writeback;
@@ -109,6 +116,7 @@ struct process_state {
 	unsigned held_max;
 	pid_t pid;		/* getpid(), for process_vm_*v */
 	unsigned empty_polls;
+	unsigned replies_owed;	/* to messages whose wait timed out */
 	struct request *submitting;	/* in io_submit: see complete() */
 };
 static struct process_state proc = { .sock = -1 };
@@ -120,6 +128,8 @@ static struct ofd *ofds;
 /* ---- set-up ------------------------------------------------------------ */
 
 static void reset_in_child(void);
+static struct ofd *ofd_of(int fd);
+static void ofd_unused(struct ofd *o, int closing);
 
 static void configure(void)
 {
@@ -255,30 +265,60 @@ static void keep_fd(int fd, void *ctx)
 		syscall(SYS_close, fd);
 }
 
+/* The next reply on the connection, its descriptors to sink.  A signal
+ * does not end the wait (SO_RCVTIMEO makes recvmsg fail with EINTR even
+ * under SA_RESTART); the timeout does. */
+static ssize_t receive_reply(unsigned char *in, size_t size,
+			     struct fd_sink *sink, int *msg_flags)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { in, size };
+	struct msghdr mh;
+	ssize_t len;
+
+	do {
+		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = ctl.buf,
+				      .msg_controllen = sizeof(ctl.buf) };
+		len = syscall(SYS_recvmsg, proc.sock, &mh, MSG_CMSG_CLOEXEC);
+	} while (len < 0 && errno == EINTR);
+	if (len >= 0) {
+		attach_each_fd(&mh, keep_fd, sink);
+		*msg_flags = mh.msg_flags;
+	}
+	return len;
+}
+
 static int exchange(const struct aio_msg_request *rq,
 		    struct aio_msg_reply *rp, int *got_fds, int max_fds)
 {
-	struct fd_sink sink = { got_fds, 0, max_fds };
+	struct fd_sink sink = { got_fds, 0, max_fds }, discard = { NULL, 0, 0 };
 	unsigned char out[AIO_MSG_REQUEST_BYTES], in[AIO_MSG_REPLY_BYTES + 1];
-	char ctl[CMSG_SPACE(4 * sizeof(int))];
 	struct iovec iov = { out, attach_encode_request(rq, out) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int n, err;
+	int n, err, flags;
 	ssize_t len;
 
+	/* Replies are in order: a late one to an earlier message would be
+	 * taken for this one's (another device's descriptor, say). */
+	while (proc.replies_owed) {
+		if (receive_reply(in, sizeof(in), &discard, &flags) < 0)
+			return errno;
+		proc.replies_owed--;
+	}
 	if (syscall(SYS_sendmsg, proc.sock, &mh, MSG_NOSIGNAL) !=
 	    (long)iov.iov_len)
 		return errno;
-	iov = (struct iovec){ in, sizeof(in) };
-	mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = ctl,
-			      .msg_controllen = sizeof(ctl) };
-	len = syscall(SYS_recvmsg, proc.sock, &mh, MSG_CMSG_CLOEXEC);
-	if (len < 0)
+	len = receive_reply(in, sizeof(in), &sink, &flags);
+	if (len < 0) {
+		proc.replies_owed++;
 		return errno;
-	attach_each_fd(&mh, keep_fd, &sink);
+	}
 	n = sink.n;
-	err = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? EPROTO
+	err = (flags & (MSG_TRUNC | MSG_CTRUNC)) ? EPROTO
 	      : attach_parse_reply(in, (size_t)len, rp);
 	if (!err && rp->kind != rq->kind)
 		err = EPROTO;
@@ -327,6 +367,7 @@ static void drop_connection(void)
 	proc.sock = -1;
 	proc.ctx = 0;
 	proc.attached = false;
+	proc.replies_owed = 0;
 }
 
 /* Attach o with the token of att; false: o stays on the ioctl path. */
@@ -345,7 +386,7 @@ static bool attach(struct ofd *o, const struct aio_attach *att)
 	}
 	memcpy(rq.token, att->token, sizeof(rq.token));
 	r = exchange(&rq, &rp, got, 2);
-	if (r >= 0 || rp.err) {
+	if (r >= 0 || rp.err || rp.file_id != o->file_id) {
 		if (r < -1)
 			for (n = 0; n < -r - 1; n++)
 				syscall(SYS_close, got[n]);
@@ -502,6 +543,8 @@ static void finish(struct request *r, long res)
 	}
 	r->ofd->inflight--;
 	statq_push(&r->ofd->done, &r->st, true);
+	if (r->ofd->nfds == 0)	/* its descriptor was replaced meanwhile */
+		ofd_unused(r->ofd, -1);
 	free(r);
 }
 
@@ -573,6 +616,44 @@ static void reap(long wait_ns)
 	page_publish_held();
 }
 
+/* Another descriptor of o's open file that libasync has not looked at
+ * (made by dup(), fcntl(F_DUPFD), or received) takes o on, statuses and
+ * all, rather than let them go with the descriptor being closed, skip. */
+static void find_other_descriptor(struct ofd *o, int skip)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (!d)
+		return;		/* then the statuses go, as with the file */
+	while (o->nfds == 0 && (de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		struct fdent *e;
+
+		if (*end || end == de->d_name || fd == skip || fd == dirfd(d) ||
+		    fd > INT_MAX)
+			continue;
+		e = fdent_of((int)fd, false);
+		if (!e || !e->known)
+			ofd_of((int)fd);	/* o's own file: o->nfds++ */
+	}
+	closedir(d);
+}
+
+/* No descriptor here names o any longer.  Its statuses stay with the
+ * open file if another descriptor, not yet looked at, names it; else o
+ * goes, once its direct requests have ended (they still write into it). */
+static void ofd_unused(struct ofd *o, int closing)
+{
+	if (o->nfds || o->inflight)
+		return;
+	if (o->done.len)
+		find_other_descriptor(o, closing);
+	if (o->nfds == 0)
+		free_ofd(o);
+}
+
 /* Forget what fd named (it is being closed, or was replaced); with wait,
  * first wait for its open file's direct requests, as close() does. */
 static void forget_fd(int fd, bool wait)
@@ -588,8 +669,8 @@ static void forget_fd(int fd, bool wait)
 		return;
 	while (wait && o->inflight)
 		reap(CLOSE_WAIT_NS);
-	if (--o->nfds == 0)
-		free_ofd(o);
+	o->nfds--;
+	ofd_unused(o, fd);
 }
 
 static bool is_aiod_device(int fd, const struct stat *st)
@@ -623,7 +704,9 @@ static struct ofd *ofd_of(int fd)
 	    att.version != AIO_ATTACH_VERSION)
 		return NULL;	/* not aiod's, or an aiod without it */
 	for (o = ofds; o; o = o->next)
-		if (o->file_id == att.file_id)
+		if (o->file_id == att.file_id && o->node_dev == st.st_dev &&
+		    o->node_rdev == st.st_rdev && o->node_ino == st.st_ino &&
+		    !memcmp(o->daemon, att.sockname, sizeof(o->daemon)))
 			break;
 	if (!o) {
 		flags = (int)syscall(SYS_fcntl, fd, F_GETFL);
@@ -632,10 +715,14 @@ static struct ofd *ofd_of(int fd)
 			free(o);
 			return NULL;
 		}
-		*o = (struct ofd){ .file_id = att.file_id, .dfd = -1,
+		*o = (struct ofd){ .file_id = att.file_id,
+				   .node_dev = st.st_dev,
+				   .node_rdev = st.st_rdev,
+				   .node_ino = st.st_ino, .dfd = -1,
 				   .readable = (flags & O_ACCMODE) != O_WRONLY,
 				   .writable = (flags & O_ACCMODE) != O_RDONLY,
 				   .done = STATQ_INIT, .next = ofds };
+		memcpy(o->daemon, att.sockname, sizeof(o->daemon));
 		ofds = o;
 		if (att.direct == AIO_DIRECT_OK)
 			attach(o, &att);
@@ -808,7 +895,9 @@ static void fetch_ioctl_statuses(int fd, struct ofd *o)
 				     (uintptr_t)s.astatus[i].iomaddr,
 				     (uintptr_t)s.astatus[i].ioref };
 
-		o->via_ioctl--;
+		/* Another process's too: the daemon's list is the file's. */
+		if (o->via_ioctl)
+			o->via_ioctl--;
 		statq_push(&o->done, &st, false);
 	}
 }
