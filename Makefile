@@ -93,6 +93,8 @@ aiostallfs_LIBS = $(FUSE_LIBS)
 aioprobe_SRCS   = test/libasync/aioprobe.c
 # What a client can reach through libasync's direct-path descriptors.
 aiocontain_SRCS = test/libasync/aiocontain.c
+# libasync's open files and descriptors: two daemons, write-only, dup, reuse.
+aiofiles_SRCS   = test/libasync/aiofiles.c
 # Holds a DKIOCMLOCK region, after some reads if asked, until its input
 # ends (aioinfo -l's test, the direct path's per-device figures).
 aiolockhold_SRCS = test/observe/aiolockhold.c
@@ -105,7 +107,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
            aiobench dmcreate exclgrab aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz aiocontain aiolockhold notifylisten
+           aiolivefuzz aiocontain aiofiles aiolockhold notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device, exclgrab
 # takes a backing in device-mapper's window.

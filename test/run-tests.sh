@@ -19,7 +19,9 @@
 # (the suite 64-bit, 32-bit, linked statically, with the bounded poll
 # wait and with SCOAIO_DIRECT=0,
 # aioinfo counting direct requests, and aiocontain as an unprivileged
-# user); the suite against an aiod built with AddressSanitizer
+# user); libasync's open files (aiofiles: two aiods whose files have the
+# same id, a write-only open, dup(), a descriptor reused behind its
+# back); the suite against an aiod built with AddressSanitizer
 # and UBSan (SAN_B, default build-san, when it has one); random requests
 # from a live fuzzer against it; a short pass of the fuzz targets; then
 # the CUSE front end, 32-bit
@@ -874,6 +876,55 @@ stage_direct() {
 	result "aiod stops on SIGTERM and unmounts" $?
 }
 
+stage_direct_files() {
+	stage "libasync's open files: two aiods, a write-only open, dup(), a reused number"
+	# rdsk/w0 on this stage's aiod and rdsk/x0 on a second aiod, each a
+	# whole loop device and so on the direct path (aiofiles.c).
+	if [ -z "$whole_loop" ]; then
+		skip "libasync's open files" "no loop devices here"
+		return
+	fi
+	truncate -s 16M "$work/second.img"
+	if ! second_loop=$(losetup --direct-io=on -f --show "$work/second.img")
+	then
+		skip "libasync's open files" "no second loop device"
+		return
+	fi
+	# shellcheck disable=SC2086
+	start_aiod $limits --device "rdsk/w0=$whole_loop,mode=0666"
+	result "aiod starts" $?
+	mkdir -p "$work/mnt2"
+	"$aiod" -f --fuse "$work/mnt2" --pidfile "$work/aiod2.pid" \
+		--device "rdsk/x0=$second_loop,mode=0666" 2>"$work/aiod2.log" &
+	second_pid=$!
+	i=0
+	while [ ! -s "$work/aiod2.pid" ] && alive "$second_pid" &&
+		[ $i -lt 200 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -s "$work/aiod2.pid" ]
+	result "a second aiod starts on another loop device" $?
+	files() { LD_PRELOAD="$preload" "$B/aiofiles" "$@"; }
+	files two "$mnt/rdsk/w0" "$work/mnt2/rdsk/x0" "$whole_loop" \
+		"$second_loop"
+	result "files of two aiods with the same id: each write on its own partition" $?
+	files wronly "$mnt/rdsk/w0"
+	result "a write-only open: libasync's partition descriptor is write-only" $?
+	files dup "$mnt/rdsk/w0"
+	result "a status outlives its descriptor after dup(), dup2(), fcntl(F_DUPFD)" $?
+	files reuse "$mnt/rdsk/w0" 64
+	result "descriptors closed behind libasync with requests in flight: credits come back" $?
+	kill -TERM "$second_pid"
+	wait "$second_pid"
+	rc=$?
+	! grep -q -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+		"$work/aiod2.log" && ! mountpoint -q "$work/mnt2" && [ $rc -eq 0 ]
+	result "the second aiod stops on SIGTERM, unmounted, clean log" $?
+	losetup -d "$second_loop"
+	stop_aiod
+	result "aiod stops on SIGTERM and unmounts" $?
+}
+
 stage_direct_slots() {
 	stage "libasync on 33 whole loop devices: 32 direct, the 33rd through aiod"
 	# The page libasync shares with aiod has a slot for each of 32
@@ -1316,7 +1367,7 @@ stage_bench() {
 # shellcheck disable=SC2116
 all_stages=$(echo install_deps licence unit aioinfo observe prometheus \
 	aiotrace conform libasync libasync_only privileges mlock device_error \
-	data_safety no_seccomp hygiene direct direct_slots san_conform livefuzz attack bench \
+	data_safety no_seccomp hygiene direct direct_files direct_slots san_conform livefuzz attack bench \
 	fuzz cli config logging reload systemd install package vm)
 if [ "${STAGES:-}" = list ]; then
 	echo "$all_stages"
