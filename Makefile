@@ -95,6 +95,8 @@ aioprobe_SRCS   = test/libasync/aioprobe.c
 aiocontain_SRCS = test/libasync/aiocontain.c
 # libasync's open files and descriptors: two daemons, write-only, dup, reuse.
 aiofiles_SRCS   = test/libasync/aiofiles.c
+# pread as _FORTIFY_SOURCE builds call it (__pread_chk), on CUSE too.
+aiofortify_SRCS = test/libasync/aiofortify.c
 # Holds a DKIOCMLOCK region, after some reads if asked, until its input
 # ends (aioinfo -l's test, the direct path's per-device figures).
 aiolockhold_SRCS = test/observe/aiolockhold.c
@@ -107,7 +109,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
            aiobench dmcreate exclgrab aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz aiocontain aiofiles aiolockhold notifylisten
+           aiolivefuzz aiocontain aiofiles aiofortify aiolockhold notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device, exclgrab
 # takes a backing in device-mapper's window.
@@ -115,7 +117,7 @@ STATIC_PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform aiodemo scodb dmcre
                   exclgrab
 STATIC32_PROGRAMS = aioconform aiodemo scodb
 # Clients also linked with libasync.a (as a recompiled program would be).
-LIBASYNC_PROGRAMS = aioconform scodb aiocontain
+LIBASYNC_PROGRAMS = aioconform scodb aiocontain aiofortify
 LIBASYNC = $(B)/libasync.so $(B)/libasync.a $(B)/lib32/libasync.so \
            $(B)/lib32/libasync.a
 

@@ -3,15 +3,16 @@
  * libasync.c -- libasync(3): lets unmodified SCO programs use aiod's CUSE
  * devices as they used raw disks.  The kernel's CUSE ignores file offsets,
  * so on an aiod CUSE device this library turns lseek, pread, pwrite,
- * preadv and pwritev (and their 64-bit forms) into aiod's private ioctls,
- * which keep the position in the daemon per open file, shared by dup()ed
- * and fork()ed descriptors as the kernel's own would be, and used by plain
- * read() and write().  Every other descriptor goes straight to the kernel.
- * It also maps SCO device paths (/dev/rdsk/0s1, /dev/rroot, ...) to where
- * aiod serves them (devmap.c).  The functions carry the C library's names
- * and reach the kernel by raw system calls, never through the C library's
- * wrappers, so the same code works LD_PRELOADed, linked dynamically and
- * linked statically (the C library's own names are weak there).
+ * preadv and pwritev (and their 64-bit and _FORTIFY_SOURCE forms) into
+ * aiod's private ioctls, which keep the position in the daemon per open
+ * file, shared by dup()ed and fork()ed descriptors as the kernel's own
+ * would be, and used by plain read() and write().  Every other descriptor
+ * goes straight to the kernel.  It also maps SCO device paths
+ * (/dev/rdsk/0s1, /dev/rroot, ...) to where aiod serves them (devmap.c).
+ * The functions carry the C library's names and reach the kernel by raw
+ * system calls, never through the C library's wrappers, so the same code
+ * works LD_PRELOADed, linked dynamically and linked statically (the C
+ * library's own names are weak there).
  */
 #include "libasync.h"
 
@@ -277,6 +278,24 @@ ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	return pread64(fd, buf, n, off);
+}
+
+/* What _FORTIFY_SOURCE makes of pread when it knows the buffer's size:
+ * the C library's own go to the kernel, which on a CUSE device would
+ * ignore the offset. */
+extern void __chk_fail(void) __attribute__((noreturn));
+
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off,
+		      size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return pread64(fd, buf, n, off);
+}
+
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	return __pread64_chk(fd, buf, n, off, buflen);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)

@@ -288,6 +288,8 @@ stage_libasync() {
 	LD_PRELOAD="$preload" "$B/aioconform" $geometry \
 		-b "$backing@0" -B "$backing@$half" "$mnt/rdsk/0s1" "$mnt/rdsk/0s2"
 	result "aioconform with libasync preloaded" $?
+	LD_PRELOAD="$preload" "$B/aiofortify" "$mnt/rdsk/0s1"
+	result "pread as _FORTIFY_SOURCE builds call it, libasync preloaded" $?
 	if [ -x "$B/static/aioconform-libasync" ]; then
 		"$B/static/aioconform-libasync" --no-skip -t posio \
 			-t data_write_read_back -t data_read_sizes_and_offsets \

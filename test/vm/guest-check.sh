@@ -308,6 +308,17 @@ if [ $cuse_up -eq 0 ]; then
 		fi
 	done
 
+	# A fortified pread is __pread_chk, which the C library sends to the
+	# kernel as it is: libasync must catch it too, or CUSE drops the offset.
+	for prog in aiofortify-libasync aiofortify-libasync32; do
+		stage "CUSE front end: $prog (pread as _FORTIFY_SOURCE builds call it)"
+		if built "$prog"; then
+			run "$prog (CUSE)" "$prog" /dev/rdsk/0s1
+		else
+			result "$prog (CUSE)" 1
+		fi
+	done
+
 	stage "CUSE front end: DKIOCASTAT and close() on the dm-delay device"
 	slow_tests CUSE /dev/rdsk/slow
 
