@@ -321,7 +321,8 @@ stage_libasync_only() {
 	exports=$(nm -D --defined-only "$B/libasync.so" | awk '{ print $3 }' |
 		LC_ALL=C sort | tr '\n' ' ')
 	# (close, dup2, dup3 and ioctl for the direct path)
-	want="__open64_2 __open_2 __openat64_2 __openat_2 close dup2 dup3 ioctl"
+	want="__open64_2 __open_2 __openat64_2 __openat_2 __pread64_chk"
+	want="$want __pread_chk close dup2 dup3 ioctl"
 	want="$want lseek lseek64 open open64 openat openat64 pread pread64"
 	want="$want preadv preadv64 pwrite pwrite64 pwritev pwritev64 "
 	[ "$exports" = "$want" ] || echo "libasync.so exports: $exports"
