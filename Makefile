@@ -95,6 +95,9 @@ aioprobe_SRCS   = test/libasync/aioprobe.c
 aiocontain_SRCS = test/libasync/aiocontain.c
 # libasync's open files and descriptors: two daemons, write-only, dup, reuse.
 aiofiles_SRCS   = test/libasync/aiofiles.c
+# A FUSE file whose server pretends to be aiod, its socket held by nobody.
+aiofakeattach_SRCS = test/libasync/aiofakeattach.c
+aiofakeattach_LIBS = $(FUSE_LIBS)
 # pread as _FORTIFY_SOURCE builds call it (__pread_chk), on CUSE too.
 aiofortify_SRCS = test/libasync/aiofortify.c
 # Holds a DKIOCMLOCK region, after some reads if asked, until its input
@@ -109,7 +112,8 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGRAMS = aiod aiolkinit aioinfo aiotrace aioconform unit-tests aiodemo scodb \
            aiobench dmcreate exclgrab aioattack aiovictim aiostallfs aioprobe \
-           aiolivefuzz aiocontain aiofiles aiofortify aiolockhold notifylisten
+           aiolivefuzz aiocontain aiofiles aiofakeattach aiofortify aiolockhold \
+           notifylisten
 # What the initramfs of the VM test needs, statically linked; the *32
 # ones are i386 clients; dmcreate sets up its dm-delay device, exclgrab
 # takes a backing in device-mapper's window.

@@ -330,6 +330,19 @@ static int exchange(const struct aio_msg_request *rq,
 	return -n - 1;		/* success: -(descriptors + 1) */
 }
 
+/* Whatever answered AIOC_ATTACH named the socket (a FUSE file's server
+ * answers its ioctls): only a daemon run by root or by this process's
+ * own user may hand it descriptors. */
+static bool trusted_daemon(int s)
+{
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+
+	return syscall(SYS_getsockopt, s, SOL_SOCKET, SO_PEERCRED, &peer,
+		       &len) == 0 && len == sizeof(peer) &&
+	       (peer.uid == 0 || peer.uid == getuid());
+}
+
 static bool connect_daemon(const char *name)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -347,7 +360,8 @@ static bool connect_daemon(const char *name)
 	if (syscall(SYS_setsockopt, s, SOL_SOCKET, SO_RCVTIMEO, &tv,
 		    sizeof(tv)) ||
 	    syscall(SYS_connect, s, &sa,
-		    offsetof(struct sockaddr_un, sun_path) + 1 + len)) {
+		    offsetof(struct sockaddr_un, sun_path) + 1 + len) ||
+	    !trusted_daemon(s)) {
 		syscall(SYS_close, s);
 		return false;
 	}

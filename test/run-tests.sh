@@ -21,7 +21,7 @@
 # aioinfo counting direct requests, and aiocontain as an unprivileged
 # user); libasync's open files (aiofiles: two aiods whose files have the
 # same id, a write-only open, dup(), a descriptor reused behind its
-# back); the suite against an aiod built with AddressSanitizer
+# back, a fake aiod whose socket another user holds); the suite against an aiod built with AddressSanitizer
 # and UBSan (SAN_B, default build-san, when it has one); random requests
 # from a live fuzzer against it; a short pass of the fuzz targets; then
 # the CUSE front end, 32-bit
@@ -880,7 +880,7 @@ stage_direct() {
 }
 
 stage_direct_files() {
-	stage "libasync's open files: two aiods, a write-only open, dup(), a reused number"
+	stage "libasync's open files: two aiods, write-only, dup(), a reused number, a fake aiod"
 	# rdsk/w0 on this stage's aiod and rdsk/x0 on a second aiod, each a
 	# whole loop device and so on the direct path (aiofiles.c).
 	if [ -z "$whole_loop" ]; then
@@ -917,6 +917,26 @@ stage_direct_files() {
 	result "a status outlives its descriptor after dup(), dup2(), fcntl(F_DUPFD)" $?
 	files reuse "$mnt/rdsk/w0" 64
 	result "descriptors closed behind libasync with requests in flight: credits come back" $?
+	# A FUSE file whose server answers AIOC_ATTACH as aiod would, naming
+	# a socket that nobody holds: libasync must not talk to it.
+	mkdir -p "$work/fake"
+	"$B/aiofakeattach" "$work/fake" "$work/fake.log" &
+	fake_pid=$!
+	i=0
+	while [ $i -lt 100 ] && alive "$fake_pid" &&
+		! { mountpoint -q "$work/fake" &&
+		    grep -q '^listening' "$work/fake.log" 2>/dev/null; }; do
+		sleep 0.1; i=$((i + 1))
+	done
+	files untrusted "$work/fake/bait" "$mnt/rdsk/w0" "$whole_loop"
+	rc=$?
+	cat "$work/fake.log"
+	[ $rc -eq 0 ] && grep -q '^listening as uid 65534$' "$work/fake.log" &&
+		! grep -q '^received' "$work/fake.log"
+	result "a socket another user holds hears nothing from libasync" $?
+	kill -TERM "$fake_pid"
+	wait "$fake_pid"
+	! mountpoint -q "$work/fake" || umount -l "$work/fake"
 	kill -TERM "$second_pid"
 	wait "$second_pid"
 	rc=$?

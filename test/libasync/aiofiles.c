@@ -14,6 +14,11 @@
  *   dup DEVICE
  *	A status must outlive the descriptor its request was started on
  *	when dup(), dup2() or fcntl(F_DUPFD) made another one.
+ *   untrusted FAKE DEVICE BACKING
+ *	FAKE is aiofakeattach's bait, a FUSE file whose server answers
+ *	AIOC_ATTACH naming a socket of its own; it is opened first, then
+ *	DEVICE, and a write to DEVICE must land on BACKING (the caller
+ *	checks that the fake socket heard nothing).
  *   reuse DEVICE NAIOREQPP
  *	40 times, a descriptor with 4 writes in flight is closed behind
  *	libasync's back (the close system call) and its number reused at
@@ -191,6 +196,16 @@ static void two_daemons(char **argv)
 	write_and_check(a, argv[0], argv[2], 'a');
 }
 
+static void untrusted(char **argv)
+{
+	int fake = open_or_die(argv[0], O_RDWR);
+	int fd = open_or_die(argv[1], O_RDWR);
+
+	write_and_check(fd, argv[1], argv[2], 'U');
+	close(fd);
+	close(fake);
+}
+
 static void write_only(const char *dev)
 {
 	int fd = open_or_die(dev, O_WRONLY), found = 0;
@@ -298,11 +313,15 @@ int main(int argc, char **argv)
 		write_only(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "dup"))
 		dup_keeps(argv[2]);
+	else if (argc == 5 && !strcmp(argv[1], "untrusted"))
+		untrusted(argv + 2);
 	else if (argc == 4 && !strcmp(argv[1], "reuse"))
 		reuse(argv[2], atol(argv[3]));
 	else {
 		fprintf(stderr, "usage: aiofiles two A B BACKING-A BACKING-B | "
-			"wronly DEVICE | dup DEVICE | reuse DEVICE NAIOREQPP\n");
+			"wronly DEVICE | dup DEVICE |\n"
+			"       untrusted FAKE DEVICE BACKING | "
+			"reuse DEVICE NAIOREQPP\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
