@@ -248,6 +248,32 @@ static void session_end(struct direct_session *s)
 	free(s);
 }
 
+/* Room for a new connection when PENDING_MAX have not attached yet: a
+ * client attaches at once, so connections that linger are someone's
+ * hoard.  The oldest of the user who holds the most goes, so that one
+ * user's idle connections cannot keep everyone else's attaches out. */
+static void end_idlest_pending(void)
+{
+	struct direct_session *s, *oldest = NULL;
+	unsigned most = 0;
+
+	LIST_FOREACH(s, &sessions, link) {	/* newest first */
+		struct direct_session *t;
+		unsigned n = 0;
+
+		if (s->caller)
+			continue;
+		LIST_FOREACH(t, &sessions, link)
+			n += !t->caller && t->uid == s->uid;
+		if (n >= most) {
+			most = n;
+			oldest = s;
+		}
+	}
+	if (oldest)
+		session_end(oldest);
+}
+
 static int send_reply(struct direct_session *s, struct aio_msg_reply *rp,
 		      const int *fds, int nfds)
 {
@@ -462,8 +488,9 @@ static void listener_ready(struct loop_source *src)
 					 strerror(errno));
 			return;
 		}
-		if (npending >= PENDING_MAX ||
-		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		if (npending >= PENDING_MAX)
+			end_idlest_pending();
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
 		    !(s = calloc(1, sizeof(*s)))) {
 			close(fd);
 			continue;

@@ -21,7 +21,8 @@
 # aioinfo counting direct requests, and aiocontain as an unprivileged
 # user); libasync's open files (aiofiles: two aiods whose files have the
 # same id, a write-only open, dup(), a descriptor reused behind its
-# back, a fake aiod whose socket another user holds); the suite against an aiod built with AddressSanitizer
+# back, a fake aiod whose socket another user holds, another user's idle
+# connections to the attach socket); the suite against an aiod built with AddressSanitizer
 # and UBSan (SAN_B, default build-san, when it has one); random requests
 # from a live fuzzer against it; a short pass of the fuzz targets; then
 # the CUSE front end, 32-bit
@@ -937,6 +938,33 @@ stage_direct_files() {
 	kill -TERM "$fake_pid"
 	wait "$fake_pid"
 	! mountpoint -q "$work/fake" || umount -l "$work/fake"
+	# A user's connections to the attach socket that never attach, as
+	# many as aiod keeps pending, must not keep another client out.
+	direct_now() {
+		"$B/aioinfo" --json "$mnt/rdsk/w0" |
+			json_field direct_requests_total
+	}
+	rm -f "$work/idle.fifo" && mkfifo "$work/idle.fifo"
+	as_user "$B/aiofiles" idle "$mnt/rdsk/w0" 64 <"$work/idle.fifo" \
+		>"$work/idle.out" &
+	idle_pid=$!
+	exec 5>"$work/idle.fifo"
+	i=0
+	while ! grep -q '^connected' "$work/idle.out" && alive "$idle_pid" &&
+		[ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	before=$(direct_now)
+	LD_PRELOAD="$preload" "$B/aiodemo" "$mnt/rdsk/w0" 3 >/dev/null
+	rc=$?
+	after=$(direct_now)
+	cat "$work/idle.out"
+	echo "direct requests: $before before, $after after"
+	[ $rc -eq 0 ] && grep -q '^connected 64$' "$work/idle.out" &&
+		[ "$after" = $((before + 6)) ]
+	result "64 idle connections of $user to the attach socket keep no one out" $?
+	exec 5>&-
+	wait "$idle_pid"
 	kill -TERM "$second_pid"
 	wait "$second_pid"
 	rc=$?

@@ -19,6 +19,11 @@
  *	AIOC_ATTACH naming a socket of its own; it is opened first, then
  *	DEVICE, and a write to DEVICE must land on BACKING (the caller
  *	checks that the fake socket heard nothing).
+ *   idle DEVICE N
+ *	Without libasync: connects N times to the attach socket that
+ *	AIOC_ATTACH on DEVICE names and sends nothing, prints "connected N"
+ *	and holds the connections until its input ends (the caller checks
+ *	that another client still attaches).
  *   reuse DEVICE NAIOREQPP
  *	40 times, a descriptor with 4 writes in flight is closed behind
  *	libasync's back (the close system call) and its number reused at
@@ -32,13 +37,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <scoaio/direct.h>
@@ -206,6 +214,36 @@ static void untrusted(char **argv)
 	close(fake);
 }
 
+static void idle(const char *dev, long n)
+{
+	int fd = open_or_die(dev, O_RDWR);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct aio_attach att;
+	size_t len;
+	char c;
+
+	if (syscall(SYS_ioctl, fd, AIOC_ATTACH, &att))
+		die("AIOC_ATTACH");
+	len = strnlen(att.sockname, sizeof(att.sockname));
+	if (att.direct != AIO_DIRECT_OK || len == 0 ||
+	    len >= sizeof(sa.sun_path) - 1) {
+		printf("FAIL: %s names no attach socket\n", dev);
+		exit(1);
+	}
+	memcpy(sa.sun_path + 1, att.sockname, len);
+	for (long i = 0; i < n; i++) {
+		int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+		if (s < 0 || connect(s, (struct sockaddr *)&sa,
+				     (socklen_t)(offsetof(struct sockaddr_un,
+							  sun_path) + 1 + len)))
+			die("connect to the attach socket");
+	}
+	printf("connected %ld\n", n);
+	while (read(0, &c, 1) > 0)
+		;
+}
+
 static void write_only(const char *dev)
 {
 	int fd = open_or_die(dev, O_WRONLY), found = 0;
@@ -313,6 +351,8 @@ int main(int argc, char **argv)
 		write_only(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "dup"))
 		dup_keeps(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "idle"))
+		idle(argv[2], atol(argv[3]));
 	else if (argc == 5 && !strcmp(argv[1], "untrusted"))
 		untrusted(argv + 2);
 	else if (argc == 4 && !strcmp(argv[1], "reuse"))
@@ -320,7 +360,7 @@ int main(int argc, char **argv)
 	else {
 		fprintf(stderr, "usage: aiofiles two A B BACKING-A BACKING-B | "
 			"wronly DEVICE | dup DEVICE |\n"
-			"       untrusted FAKE DEVICE BACKING | "
+			"       untrusted FAKE DEVICE BACKING | idle DEVICE N | "
 			"reuse DEVICE NAIOREQPP\n");
 		return 2;
 	}
