@@ -87,7 +87,7 @@ exclgrab_SRCS   = test/vm/exclgrab.c
 # built by `make check`) and the attacker's stalling FUSE server.
 aioattack_SRCS  = test/attack/aioattack.c
 aiovictim_SRCS  = test/attack/aiovictim.c
-aiostallfs_SRCS = test/attack/aiostallfs.c
+aiostallfs_SRCS = test/attack/aiostallfs.c test/attack/baitfs.c
 aiostallfs_LIBS = $(FUSE_LIBS)
 # Positional calls on other drivers, for libasync under strace.
 aioprobe_SRCS   = test/libasync/aioprobe.c
@@ -96,7 +96,7 @@ aiocontain_SRCS = test/libasync/aiocontain.c
 # libasync's open files and descriptors: two daemons, write-only, dup, reuse.
 aiofiles_SRCS   = test/libasync/aiofiles.c
 # A FUSE file whose server pretends to be aiod, its socket held by nobody.
-aiofakeattach_SRCS = test/libasync/aiofakeattach.c
+aiofakeattach_SRCS = test/libasync/aiofakeattach.c test/attack/baitfs.c
 aiofakeattach_LIBS = $(FUSE_LIBS)
 # pread as _FORTIFY_SOURCE builds call it (__pread_chk), on CUSE too.
 aiofortify_SRCS = test/libasync/aiofortify.c

@@ -557,8 +557,7 @@ static void finish(struct request *r, long res)
 	}
 	r->ofd->inflight--;
 	statq_push(&r->ofd->done, &r->st, true);
-	if (r->ofd->nfds == 0)	/* its descriptor was replaced meanwhile */
-		ofd_unused(r->ofd, -1);
+	ofd_unused(r->ofd, -1);	/* if its descriptors went meanwhile */
 	free(r);
 }
 

@@ -11,8 +11,7 @@
  *
  * Usage: aiofakeattach MOUNTPOINT LOG   (as root; stays in the foreground)
  */
-#define FUSE_USE_VERSION 312
-#include <fuse_lowlevel.h>
+#include "test/attack/baitfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,52 +26,9 @@
 #include <unistd.h>
 #include <scoaio/direct.h>
 
-#define BAIT_INO	2
-#define ATTR_TIMEOUT	3600.0
 #define NOBODY		65534
 
 static char sockname[AIO_SOCKNAME_MAX];
-
-static void fill_attr(fuse_ino_t ino, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_mode = ino == FUSE_ROOT_ID ? S_IFDIR | 0755 : S_IFREG | 0666;
-	st->st_nlink = ino == FUSE_ROOT_ID ? 2 : 1;
-	st->st_size = ino == FUSE_ROOT_ID ? 0 : 1 << 20;
-}
-
-static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fuse_entry_param e = { .ino = BAIT_INO,
-				      .attr_timeout = ATTR_TIMEOUT,
-				      .entry_timeout = ATTR_TIMEOUT };
-
-	if (parent != FUSE_ROOT_ID || strcmp(name, "bait")) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	fill_attr(BAIT_INO, &e.attr);
-	fuse_reply_entry(req, &e);
-}
-
-static void op_getattr(fuse_req_t req, fuse_ino_t ino,
-		       struct fuse_file_info *fi)
-{
-	struct stat st;
-
-	(void)fi;
-	fill_attr(ino, &st);
-	fuse_reply_attr(req, &st, ATTR_TIMEOUT);
-}
-
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	if (ino != BAIT_INO)
-		fuse_reply_err(req, EISDIR);
-	else
-		fuse_reply_open(req, fi);
-}
 
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		     void *arg, struct fuse_file_info *fi, unsigned flags,
@@ -98,9 +54,9 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.lookup = op_lookup,
-	.getattr = op_getattr,
-	.open = op_open,
+	.lookup = baitfs_lookup,
+	.getattr = baitfs_getattr,
+	.open = baitfs_open,
 	.ioctl = op_ioctl,
 };
 
